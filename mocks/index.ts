@@ -1,0 +1,2 @@
+/** The simulated iPhone (imports protocols/ only, never src/). */
+export {};
