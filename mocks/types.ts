@@ -1,0 +1,70 @@
+// CONTRACT between the parts of the simulated iPhone (mocks/). Imports protocols/ only, never src/.
+import type { Duplex, Readable } from 'node:stream';
+import type { PlistDict, PlistValue } from '../protocols/index.js';
+
+/** One entry of the simulated device's file system (a backup "file record"). Times are seconds since the epoch. */
+export interface SimFileEntry {
+  domain: string; // e.g. "HomeDomain", "CameraRollDomain", "AppDomain-com.example.app"
+  relativePath: string; // "" for the domain root; no leading slash
+  type: 'file' | 'dir' | 'symlink';
+  mode: number; // permission bits only (e.g. 0o644); the type comes from `type`
+  size: number; // bytes (0 for dirs)
+  mtime: number;
+  ctime: number;
+  birth: number;
+  uid: number;
+  gid: number;
+  inode: number;
+  protectionClass: number;
+  target?: string; // symlink target
+}
+
+/** The virtual device file system, kept as real files (or seed-generated content) under a state directory. */
+export interface SimFileSystem {
+  readonly stateDir: string;
+  /** Every entry, sorted by domain then relativePath. */
+  entries(): SimFileEntry[];
+  get(domain: string, relativePath: string): SimFileEntry | undefined;
+  /** The content of a file entry as a stream (generated from the seed or read from disk; never whole in memory). */
+  openRead(entry: SimFileEntry): Readable;
+  /** Create or replace an entry (restore, mutations). For files, `data` streams the content. */
+  put(entry: SimFileEntry, data?: Readable): Promise<void>;
+  remove(domain: string, relativePath: string): Promise<void>;
+  /** Delete everything (a wiped device). */
+  wipe(): Promise<void>;
+}
+
+/** Fault injection options (issue #3). */
+export interface SimFaults {
+  /** Drop service connection(s) of `service` (default com.apple.mobilebackup2) after this many bytes device→host. */
+  dropAfterBytes?: number;
+  dropService?: string;
+  /** Delay the first response on every new lockdown/service connection by this many ms. */
+  firstResponseDelayMs?: number;
+  /** Ask for the passcode when a backup starts; without it, fail with MBErrorDomain 208 after this many ms. */
+  passcodeTimeoutMs?: number;
+  /** Answer Backup/Restore requests with this MBErrorDomain error code (3, 102, 105, 205, 207, 208 …). */
+  mbError?: number;
+  /** The device reports its disk full (backup/restore fail as a real device does). */
+  diskFull?: boolean;
+}
+
+/** Device state shared by lockdownd and the services. */
+export interface SimDevice {
+  readonly udid: string;
+  readonly deviceId: number; // usbmuxd DeviceID (> 0)
+  /** lockdown values by domain ('' = no domain). Services read/write e.g. com.apple.mobile.backup/WillEncrypt. */
+  getValue(domain: string, key?: string): PlistValue | undefined;
+  setValue(domain: string, key: string, value: PlistValue | undefined): void;
+  readonly fs: SimFileSystem;
+  faults: SimFaults;
+  /** Every mobilebackup2 request dict received, in order (tests assert on options). */
+  readonly requests: PlistDict[];
+  /** Posts a notification to every notification_proxy client observing `name`. */
+  postNotification(name: string): void;
+  /** Simulates a reboot: detach from usbmuxd, then re-attach after `ms`. */
+  reboot(ms?: number): void;
+}
+
+/** The device side of one lockdown service, given the (already TLS-wrapped if EnableServiceSSL) connection. */
+export type SimServiceHandler = (conn: Duplex, device: SimDevice) => void;
