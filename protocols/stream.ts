@@ -11,3 +11,23 @@ export interface IncrementalDecoder<T> {
   /** Call at end of stream: throws ProtocolError('STREAM_TRUNCATED') if a partial message is buffered. */
   finish(): void;
 }
+
+/**
+ * Base for decoders: once a push has thrown, every later call rethrows that error (the stream is out of sync and
+ * must not be read on by accident).
+ */
+export abstract class FailFastDecoder {
+  private failure: unknown = undefined;
+  private failed = false;
+
+  protected guard<T>(fn: () => T): T {
+    if (this.failed) throw this.failure;
+    try {
+      return fn();
+    } catch (e) {
+      this.failed = true;
+      this.failure = e;
+      throw e;
+    }
+  }
+}
