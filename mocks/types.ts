@@ -32,6 +32,11 @@ export interface SimFileSystem {
   remove(domain: string, relativePath: string): Promise<void>;
   /** Delete everything (a wiped device). */
   wipe(): Promise<void>;
+  /**
+   * A short stable identity of a file's current content ('' never; undefined for non-files). It changes whenever
+   * put() replaces the content, so mobilebackup2 can tell changed files apart without hashing them.
+   */
+  contentId?(domain: string, relativePath: string): string | undefined;
 }
 
 /** Fault injection options (issue #3). */

@@ -1,7 +1,11 @@
-// CONTRACT STUB — implemented by the device-data work (issue #3).
+// The simulated device's file system (issue #3). See sim-file-system.ts for the layout under stateDir.
 import type { SimFileSystem } from '../types.js';
+import type { DatasetName } from '../datasets/index.js';
+import { DiskSimFileSystem } from './sim-file-system.js';
 
-export type DatasetName = 'empty' | 'tiny' | 'small' | 'photos' | 'large' | 'many';
+export type { DatasetName } from '../datasets/index.js';
+export { DiskSimFileSystem } from './sim-file-system.js';
+export { openGenerated, type GeneratedContent } from './generated-content.js';
 
 export interface OpenSimFileSystemOptions {
   /** Directory holding the device's files; created if missing. An existing state is reused as is. */
@@ -12,6 +16,8 @@ export interface OpenSimFileSystemOptions {
   seed?: number;
 }
 
-export async function openSimFileSystem(_opts: OpenSimFileSystemOptions): Promise<SimFileSystem> {
-  throw new Error('not implemented');
+export async function openSimFileSystem(opts: OpenSimFileSystemOptions): Promise<SimFileSystem> {
+  const fs = new DiskSimFileSystem(opts.stateDir);
+  await fs.load(opts.dataset ?? 'tiny', opts.seed ?? 1);
+  return fs;
 }

@@ -1,0 +1,185 @@
+// The simulated device's file system: entries in memory (rebuilt from dataset + journal on open), stored file
+// content under <stateDir>/files/xx/<fileID>, generated content produced on demand.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { CodedError } from '../../protocols/errors.js';
+import type { SimFileEntry, SimFileSystem } from '../types.js';
+import { buildDataset, type DatasetName } from '../datasets/index.js';
+import { fileId, fileIdPath } from '../manifest/file-id.js';
+import { openGenerated } from './generated-content.js';
+import { Journal, type ContentRef, type JournalRecord } from './journal.js';
+
+interface Rec {
+  entry: SimFileEntry;
+  content?: ContentRef;
+}
+
+const keyOf = (domain: string, relativePath: string): string => `${domain}\0${relativePath}`;
+
+function checkEntry(e: SimFileEntry): void {
+  const bad =
+    e.domain === '' ||
+    e.relativePath.startsWith('/') ||
+    e.relativePath.split('/').some((s) => s === '..') ||
+    e.relativePath.includes('\0') ||
+    !['file', 'dir', 'symlink'].includes(e.type);
+  if (bad) throw new CodedError('SIM_FS_BAD_ENTRY', `invalid entry ${JSON.stringify(e.domain)} ${JSON.stringify(e.relativePath)}`);
+}
+
+export class DiskSimFileSystem implements SimFileSystem {
+  private readonly recs = new Map<string, Rec>();
+  private sorted: SimFileEntry[] | undefined;
+  private readonly journal: Journal;
+
+  constructor(readonly stateDir: string) {
+    this.journal = new Journal(stateDir);
+  }
+
+  private get filesDir(): string {
+    return join(this.stateDir, 'files');
+  }
+
+  /** Load the existing state, or create it from `dataset`/`seed` when the directory is new. */
+  async load(dataset: DatasetName, seed: number): Promise<void> {
+    await mkdir(this.filesDir, { recursive: true });
+    let state = this.journal.readState();
+    if (!state) {
+      state = { format: 1, dataset, seed };
+      this.journal.reset(state);
+    }
+    for (const item of buildDataset(state.dataset, state.seed)) {
+      const content: ContentRef = item.content ? { kind: 'gen', ...item.content } : { kind: 'empty' };
+      this.recs.set(keyOf(item.entry.domain, item.entry.relativePath), item.entry.type === 'file' ? { entry: item.entry, content } : { entry: item.entry });
+    }
+    for (const r of this.journal.records()) this.apply(r);
+  }
+
+  private apply(r: JournalRecord): void {
+    this.sorted = undefined;
+    if (r.op === 'put') {
+      this.recs.set(keyOf(r.e.domain, r.e.relativePath), r.c ? { entry: r.e, content: r.c } : { entry: r.e });
+      return;
+    }
+    for (const k of this.keysUnder(r.d, r.p)) this.recs.delete(k);
+  }
+
+  private keysUnder(domain: string, relativePath: string): string[] {
+    const exact = keyOf(domain, relativePath);
+    const prefix = relativePath === '' ? `${domain}\0` : `${exact}/`;
+    return [...this.recs.keys()].filter((k) => k === exact || k.startsWith(prefix));
+  }
+
+  entries(): SimFileEntry[] {
+    if (!this.sorted) {
+      this.sorted = [...this.recs.values()]
+        .map((r) => r.entry)
+        .sort((a, b) => (a.domain < b.domain ? -1 : a.domain > b.domain ? 1 : a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+    }
+    return this.sorted.map((e) => ({ ...e }));
+  }
+
+  get(domain: string, relativePath: string): SimFileEntry | undefined {
+    const r = this.recs.get(keyOf(domain, relativePath));
+    return r ? { ...r.entry } : undefined;
+  }
+
+  /** A short stable identity of a file's current content (changes whenever the content may have changed). */
+  contentId(domain: string, relativePath: string): string | undefined {
+    const c = this.recs.get(keyOf(domain, relativePath))?.content;
+    if (!c) return undefined;
+    return c.kind === 'gen' ? `gen:${c.seed}:${c.key}` : c.kind === 'disk' ? `sha1:${c.sha1}` : 'empty';
+  }
+
+  openRead(entry: SimFileEntry): Readable {
+    const r = this.recs.get(keyOf(entry.domain, entry.relativePath));
+    if (!r || r.entry.type !== 'file') {
+      throw new CodedError('SIM_FS_NOT_FOUND', `no file ${entry.domain}/${entry.relativePath} on the simulated device`);
+    }
+    const c = r.content ?? { kind: 'empty' };
+    if (c.kind === 'gen') return openGenerated(c, r.entry.size);
+    if (c.kind === 'disk') return createReadStream(this.storedPath(r.entry), { highWaterMark: 64 * 1024 });
+    return Readable.from([]);
+  }
+
+  private storedPath(e: SimFileEntry): string {
+    return join(this.filesDir, fileIdPath(fileId(e.domain, e.relativePath)));
+  }
+
+  async put(entry: SimFileEntry, data?: Readable): Promise<void> {
+    checkEntry(entry);
+    const key = keyOf(entry.domain, entry.relativePath);
+    const old = this.recs.get(key);
+    const e: SimFileEntry = { ...entry };
+    if (e.type !== 'symlink') delete e.target;
+    let content: ContentRef | undefined;
+    if (e.type === 'file') {
+      if (data) {
+        const { sha1, size } = await this.store(e, data);
+        e.size = size;
+        content = size === 0 ? { kind: 'empty' } : { kind: 'disk', sha1 };
+        if (size === 0) await unlink(this.storedPath(e)).catch(() => undefined);
+      } else if (old?.entry.type === 'file' && old.content) {
+        content = old.content;
+        e.size = old.entry.size;
+      } else {
+        content = { kind: 'empty' };
+        e.size = 0;
+      }
+    } else {
+      data?.destroy();
+      e.size = 0;
+      if (old?.content?.kind === 'disk') await unlink(this.storedPath(e)).catch(() => undefined);
+    }
+    const rec: JournalRecord = content ? { op: 'put', e, c: content } : { op: 'put', e };
+    this.journal.append(rec);
+    this.apply(rec);
+  }
+
+  private async store(e: SimFileEntry, data: Readable): Promise<{ sha1: string; size: number }> {
+    const final = this.storedPath(e);
+    await mkdir(join(final, '..'), { recursive: true });
+    const tmp = join(this.filesDir, `.tmp-${randomBytes(6).toString('hex')}`);
+    const hash = createHash('sha1');
+    let size = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        size += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      await pipeline(data, tap, createWriteStream(tmp));
+      await rename(tmp, final);
+    } catch (err) {
+      await unlink(tmp).catch(() => undefined);
+      throw new CodedError('SIM_FS_WRITE', `could not store ${e.domain}/${e.relativePath}: ${(err as Error).message}`, { cause: err });
+    }
+    return { sha1: hash.digest('hex'), size };
+  }
+
+  async remove(domain: string, relativePath: string): Promise<void> {
+    const keys = this.keysUnder(domain, relativePath);
+    if (keys.length === 0) return;
+    for (const k of keys) {
+      const r = this.recs.get(k);
+      if (r?.content?.kind === 'disk') await unlink(this.storedPath(r.entry)).catch(() => undefined);
+    }
+    const rec: JournalRecord = { op: 'rm', d: domain, p: relativePath };
+    this.journal.append(rec);
+    this.apply(rec);
+  }
+
+  async wipe(): Promise<void> {
+    const state = this.journal.readState();
+    await rm(this.filesDir, { recursive: true, force: true });
+    await mkdir(this.filesDir, { recursive: true });
+    this.journal.reset({ format: 1, dataset: 'empty', seed: state?.seed ?? 1 });
+    this.recs.clear();
+    this.sorted = undefined;
+  }
+}

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSimFileSystem } from '../../mocks/fs/index.js';
+import { mutate } from '../../mocks/datasets/index.js';
+import type { SimFileEntry, SimFileSystem } from '../../mocks/types.js';
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'simfs-'));
+  dirs.push(d);
+  return d;
+}
+afterEach(async () => {
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function readAll(fs: SimFileSystem, e: SimFileEntry): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of fs.openRead(e)) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+
+const fileEntry = (relativePath: string, size: number): SimFileEntry => ({
+  domain: 'HomeDomain', relativePath, type: 'file', mode: 0o600, size, mtime: 1_600_000_000, ctime: 1_600_000_001,
+  birth: 1_599_000_000, uid: 501, gid: 501, inode: 42, protectionClass: 3,
+});
+
+describe('SimFileSystem operations', () => {
+  it('put stores real bytes, keeps metadata, and survives reopening the state directory', async () => {
+    const dir = await tempDir();
+    const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
+    const data = Buffer.from('hello device '.repeat(10_000));
+    await fs.put(fileEntry('Documents/new.txt', 0), Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+    const got = fs.get('HomeDomain', 'Documents/new.txt');
+    expect(got).toMatchObject({ size: data.length, mode: 0o600, inode: 42, mtime: 1_600_000_000 });
+    expect(sha1(await readAll(fs, got as SimFileEntry))).toBe(sha1(data));
+    const idBefore = fs.contentId?.('HomeDomain', 'Documents/new.txt');
+
+    await fs.put({ ...fileEntry('Library/link', 0), type: 'symlink', target: '../Documents/new.txt' });
+    await fs.remove('HomeDomain', 'Library/SMS');
+
+    const again = await openSimFileSystem({ stateDir: dir, dataset: 'empty' }); // dataset ignored: state is reused
+    expect(again.entries()).toEqual(fs.entries());
+    expect(again.get('HomeDomain', 'Library/SMS/sms.db')).toBeUndefined();
+    expect(again.get('HomeDomain', 'Library/SMS')).toBeUndefined();
+    expect(again.get('HomeDomain', 'Library/link')?.target).toBe('../Documents/new.txt');
+    expect(sha1(await readAll(again, again.get('HomeDomain', 'Documents/new.txt') as SimFileEntry))).toBe(sha1(data));
+    expect(again.contentId?.('HomeDomain', 'Documents/new.txt')).toBe(idBefore);
+
+    await again.put(fileEntry('Documents/new.txt', 0), Readable.from([Buffer.from('v2')]));
+    expect(again.contentId?.('HomeDomain', 'Documents/new.txt')).not.toBe(idBefore);
+    expect((await readAll(again, again.get('HomeDomain', 'Documents/new.txt') as SimFileEntry)).toString()).toBe('v2');
+  });
+
+  it('metadata-only put keeps content; invalid paths are refused; missing files cannot be opened', async () => {
+    const fs = await openSimFileSystem({ stateDir: await tempDir(), dataset: 'tiny' });
+    const sms = fs.get('HomeDomain', 'Library/SMS/sms.db') as SimFileEntry;
+    const before = sha1(await readAll(fs, sms));
+    await fs.put({ ...sms, mode: 0o600, size: 1 });
+    const after = fs.get('HomeDomain', 'Library/SMS/sms.db') as SimFileEntry;
+    expect(after.mode).toBe(0o600);
+    expect(after.size).toBe(sms.size);
+    expect(sha1(await readAll(fs, after))).toBe(before);
+    await expect(fs.put(fileEntry('../escape', 0))).rejects.toMatchObject({ code: 'SIM_FS_BAD_ENTRY' });
+    await expect(fs.put(fileEntry('/abs', 0))).rejects.toMatchObject({ code: 'SIM_FS_BAD_ENTRY' });
+    expect(() => fs.openRead(fileEntry('nope', 0))).toThrow(expect.objectContaining({ code: 'SIM_FS_NOT_FOUND' }));
+    expect(() => fs.openRead(fs.get('HomeDomain', 'Library') as SimFileEntry)).toThrow();
+  });
+
+  it('wipe empties the device, also after reopening', async () => {
+    const dir = await tempDir();
+    const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
+    await fs.put(fileEntry('Documents/x', 0), Readable.from([Buffer.from('x')]));
+    await fs.wipe();
+    expect(fs.entries()).toEqual([]);
+    expect((await openSimFileSystem({ stateDir: dir })).entries()).toEqual([]);
+  });
+
+  it('mutate adds, modifies and removes files deterministically and reports what changed', async () => {
+    const run = async () => {
+      const fs = await openSimFileSystem({ stateDir: await tempDir(), dataset: 'tiny', seed: 5 });
+      const before = new Map(fs.entries().map((e) => [`${e.domain}/${e.relativePath}`, e]));
+      const ids = new Map(fs.entries().map((e) => [`${e.domain}/${e.relativePath}`, fs.contentId?.(e.domain, e.relativePath)]));
+      const r = await mutate(fs, { seed: 9, add: 3, modify: 4, remove: 2 });
+      return { fs, before, ids, r };
+    };
+    const { fs, before, ids, r } = await run();
+    expect(r.added).toHaveLength(3);
+    expect(r.modified).toHaveLength(4);
+    expect(r.removed).toHaveLength(2);
+    for (const e of r.removed) expect(fs.get(e.domain, e.relativePath)).toBeUndefined();
+    for (const e of r.added) {
+      expect(before.has(`${e.domain}/${e.relativePath}`)).toBe(false);
+      expect((await readAll(fs, e)).length).toBe(e.size);
+    }
+    for (const e of r.modified) {
+      const key = `${e.domain}/${e.relativePath}`;
+      expect(e.mtime).toBeGreaterThan((before.get(key) as SimFileEntry).mtime);
+      expect(fs.contentId?.(e.domain, e.relativePath)).not.toBe(ids.get(key));
+      expect((await readAll(fs, e)).length).toBe(e.size);
+    }
+    const second = await run();
+    const names = (x: typeof r) => [x.added, x.modified, x.removed].map((l) => l.map((e) => `${e.domain}/${e.relativePath}:${e.size}`));
+    expect(names(second.r)).toEqual(names(r));
+  });
+});
