@@ -1,0 +1,15 @@
+import { rm } from 'node:fs/promises';
+import { IBackupError } from '../../errors.js';
+import { layerLogger } from '../../log.js';
+import { looksLikeBackup } from '../reader/open-backup.js';
+
+const log = layerLogger('backup-offline');
+
+/** Deletes a backup folder. Refuses a folder that does not look like a backup (no Info/Status/Manifest files). */
+export async function deleteBackup(path: string): Promise<void> {
+  if (!looksLikeBackup(path)) {
+    throw new IBackupError('BACKUP_NOT_FOUND', `${path} is not a backup folder; nothing was deleted`);
+  }
+  await rm(path, { recursive: true, force: false, maxRetries: 2 });
+  log.info({ path }, 'deleted backup');
+}
