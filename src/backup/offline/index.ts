@@ -6,3 +6,4 @@ export { summarize, parseArchiveName, type BackupSummary } from './summary.js';
 export { archiveBackup, archiveName, type ArchiveOptions, type ArchiveResult } from './archive.js';
 export { deleteBackup } from './delete.js';
 export { diskUsage } from './disk-usage.js';
+export { formatBytes, formatMode, formatTime, formatTable, writeWithBackpressure } from './text.js';

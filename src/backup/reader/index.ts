@@ -6,4 +6,5 @@ export { fileIdOf } from './file-id.js';
 export { decodeMBFile, KeyedArchive, type MBFileRecord } from './keyed-archive.js';
 export { readMbdbRecords, MBDB_MAGIC, type MbdbRecord } from './manifest-mbdb.js';
 export { safeSegments } from './safe-path.js';
+export { countEntries, type EntryCounts } from './count-entries.js';
 export type * from './types.js';
