@@ -1,2 +1,7 @@
 /** The simulated iPhone (imports protocols/ only, never src/). */
-export {};
+export * from './types.js';
+export { startSimulator, defaultUdid, type Simulator, type StartSimulatorOptions } from './simulator.js';
+export { SimulatedDevice, type ServiceGrant } from './device/sim-device.js';
+export type { SimDeviceOptions, SimTrustMode } from './device/options.js';
+export type { SimLogger } from './logger.js';
+export { SERVICES } from './services/registry.js';

@@ -1,0 +1,28 @@
+import type { DatasetName } from '../fs/index.js';
+import type { SimFaults } from '../types.js';
+
+/** What the Trust dialog does when a host asks to pair. */
+export type SimTrustMode = 'accept' | 'deny' | { pendingAttempts: number };
+
+/** Options of one simulated device (all optional). */
+export interface SimDeviceOptions {
+  udid?: string;
+  dataset?: DatasetName;
+  seed?: number;
+  /** Keep a host pair record ready in the simulator's usbmuxd (default true). false: a host must Pair first. */
+  paired?: boolean;
+  trust?: SimTrustMode;
+  /** The device is locked with a passcode: Pair answers PasswordProtected until `device.locked = false`. */
+  locked?: boolean;
+  /** EnableSessionSSL in the StartSession reply (default true). */
+  sessionSSL?: boolean;
+  /** EnableServiceSSL per service name (default false for every service). */
+  serviceSSL?: Record<string, boolean>;
+  productVersion?: string;
+  deviceName?: string;
+  /** usbmuxd ConnectionType (default 'USB'). */
+  connectionType?: 'USB' | 'Network';
+  /** A passcode is set (diagnostics_relay MobileGestalt PasswordConfigured; default false). */
+  passcodeSet?: boolean;
+  faults?: SimFaults;
+}
