@@ -1,0 +1,59 @@
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { Duplex } from 'node:stream';
+import { IBackupError } from '../errors.js';
+import { withDeadline, type WaitOptions } from '../transport/index.js';
+
+export interface TlsCredentials {
+  cert: Uint8Array;
+  key: Uint8Array;
+}
+
+/**
+ * Upgrades an established stream to TLS as the client: presents `creds` (the host certificate), does not verify
+ * the device's certificate, accepts TLS 1.0–1.3 with security level 0 so OpenSSL 3 still talks to old iOS.
+ * `maxTls10` caps the version at TLS 1.0 (libimobiledevice does this for iOS < 10).
+ */
+export function upgradeToTls(stream: Duplex, creds: TlsCredentials, what: string, opts: WaitOptions & { maxTls10?: boolean } = {}): Promise<TLSSocket> {
+  let tls: TLSSocket | undefined;
+  return withDeadline<TLSSocket>(
+    `TLS handshake with ${what}`,
+    opts,
+    (resolve, reject) => {
+      const s = tlsConnect({
+        socket: stream,
+        cert: Buffer.from(creds.cert),
+        key: Buffer.from(creds.key),
+        rejectUnauthorized: false,
+        checkServerIdentity: () => undefined,
+        minVersion: 'TLSv1',
+        maxVersion: opts.maxTls10 ? 'TLSv1' : 'TLSv1.3',
+        ciphers: 'ALL:@SECLEVEL=0',
+      });
+      tls = s;
+      const onSecure = (): void => resolve(s);
+      const onError = (err: Error): void => {
+        s.destroy();
+        stream.destroy();
+        reject(
+          new IBackupError('TLS_FAILED', `TLS handshake with ${what} failed: ${err.message}`, {
+            cause: err,
+            hint: 'The pair record may not match this device: try `ibackup pair` again.',
+          }),
+        );
+      };
+      const onClose = (): void => onError(new Error('the connection was closed during the handshake'));
+      s.once('secureConnect', onSecure);
+      s.once('error', onError);
+      s.once('close', onClose);
+      return () => {
+        s.off('secureConnect', onSecure);
+        s.off('error', onError);
+        s.off('close', onClose);
+      };
+    },
+    () => {
+      tls?.destroy();
+      stream.destroy();
+    },
+  );
+}

@@ -1,0 +1,51 @@
+import { createConnection, type Socket } from 'node:net';
+import { TransportError } from './errors.js';
+import { withDeadline, type WaitOptions } from './deadline.js';
+import { formatMuxAddress, type MuxAddress } from './mux-address.js';
+
+const NOT_RUNNING_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Opens a fresh connection to usbmuxd. Rejects with MUX_NOT_RUNNING, TIMEOUT or ABORTED. */
+export function openMuxSocket(address: MuxAddress, opts: WaitOptions = {}): Promise<Socket> {
+  const where = formatMuxAddress(address);
+  let socket: Socket | undefined;
+  return withDeadline<Socket>(
+    `connecting to usbmuxd at ${where}`,
+    opts,
+    (resolve, reject) => {
+      const s =
+        address.kind === 'unix' ? createConnection({ path: address.path }) : createConnection({ host: address.host, port: address.port });
+      socket = s;
+      const onConnect = (): void => resolve(s);
+      const onError = (err: NodeJS.ErrnoException): void => {
+        s.destroy();
+        reject(muxConnectError(where, err));
+      };
+      s.once('connect', onConnect);
+      s.once('error', onError);
+      return () => {
+        s.off('connect', onConnect);
+        s.off('error', onError);
+      };
+    },
+    () => socket?.destroy(),
+  );
+}
+
+function muxConnectError(where: string, err: NodeJS.ErrnoException): TransportError {
+  if (err.code === 'EACCES' || err.code === 'EPERM') {
+    return new TransportError('MUX_NOT_RUNNING', `cannot open the usbmuxd socket at ${where}: permission denied`, {
+      cause: err,
+      hint: 'Run as a user allowed to use usbmuxd (e.g. in the plugdev group), or set USBMUXD_SOCKET_ADDRESS.',
+    });
+  }
+  const known = err.code !== undefined && NOT_RUNNING_CODES.has(err.code);
+  return new TransportError(
+    'MUX_NOT_RUNNING',
+    `no usbmuxd running at ${where} — is it installed/started?${known ? '' : ` (${err.message})`}`,
+    {
+      cause: err,
+      hint: 'Install and start usbmuxd (Linux: `sudo systemctl start usbmuxd`; macOS/Windows: install iTunes/Apple Devices), plug the device in, or point USBMUXD_SOCKET_ADDRESS at a running usbmuxd.',
+    },
+  );
+}
