@@ -1,0 +1,329 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodePlist, encodePlist, isPlistDict, type PlistDict } from '../../protocols/index.js';
+import { CodedError, IBackupError } from '../errors.js';
+import { layerLogger, type Logger } from '../log.js';
+import { connect, type DeviceHandle } from '../lockdown/device.js';
+import { AFC_SERVICE, AfcClient } from '../services/afc/index.js';
+import {
+  AtomicFileWriter,
+  freeDiskSpace,
+  MobileBackup2Client,
+  MOBILEBACKUP2_SERVICE,
+  type Mb2LoopObserver,
+} from '../services/mobilebackup2/index.js';
+import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient } from '../services/notification-proxy/index.js';
+import { ConfinedPathResolver, deviceSegments } from './confine.js';
+import { collectInfoSources } from './device-info.js';
+import type { BackupEvent, BackupPhase, BackupResult } from './events.js';
+import { buildInfoPlist, missingLockdownKeys } from './info-plist.js';
+import { deviceResultError } from './mb-errors.js';
+import { defaultBackupRoot } from './offline/backup-root.js';
+import { ProgressTracker } from './progress.js';
+import { BackupStaging } from './staging.js';
+import { SyncLock } from './sync-lock.js';
+
+export interface BackupOptions {
+  /** Device UDID; default: the only/first USB device. Ignored when `device` is given. */
+  udid?: string;
+  /** An already connected device (the caller keeps ownership and closes it). */
+  device?: DeviceHandle;
+  /** Backup root folder (default: IBACKUP_DIR, else the platform's MobileSync/Backup folder). */
+  dir?: string;
+  /** Ask the device for a full backup even when a complete previous backup exists. */
+  full?: boolean;
+  /** Store the backup under this UDID folder (SourceIdentifier) instead of the device's. */
+  sourceUdid?: string;
+  signal?: AbortSignal;
+  onEvent?: (event: BackupEvent) => void;
+  /** usbmuxd address ('UNIX:/path', '/path', 'host:port'); default USBMUXD_SOCKET_ADDRESS or the platform default. */
+  muxAddress?: string;
+  /** fsync every received file before it is renamed into place (default true). */
+  fsync?: boolean;
+  /** How long to wait for another host's sync lock (default 60 s). */
+  syncLockTimeoutMs?: number;
+  /** Minimum interval between progress events (default 200 ms). */
+  progressIntervalMs?: number;
+}
+
+/** Notifications the long-lived notification_proxy connection watches during a backup. */
+export const BackupNotification = {
+  CancelRequest: 'com.apple.itunes-client.syncCancelRequest',
+  SuspendRequest: 'com.apple.itunes-client.syncSuspendRequest',
+  ResumeRequest: 'com.apple.itunes-client.syncResumeRequest',
+  DomainChanged: 'com.apple.mobile.backup.domain_changed',
+  PasscodePresented: 'com.apple.LocalAuthentication.ui.presented',
+  PasscodeDismissed: 'com.apple.LocalAuthentication.ui.dismissed',
+} as const;
+
+const PHASE_TEXT: Record<BackupPhase, string> = {
+  'preparing': 'Preparing the backup folder',
+  'connecting': 'Connecting to the device',
+  'waiting-for-sync-lock': 'Waiting for another computer or app to finish syncing with the device',
+  'collecting-info': 'Reading device information',
+  'backing-up': 'Backing up',
+  'finishing': 'Finishing the backup',
+  'done': 'Backup complete',
+};
+
+function assertFolderName(name: string): void {
+  try {
+    if (deviceSegments(`${name}/x`, [name]).length !== 1) throw new Error('not a plain name');
+  } catch {
+    throw new IBackupError('INVALID_UDID', `${JSON.stringify(name)} is not a usable device identifier for a backup folder.`, {
+      hint: 'Pass the 40- or 25-character UDID shown by `ibackup devices`.',
+    });
+  }
+}
+
+/** Run `fn` with a time limit; on timeout resolve anyway (used for best-effort cleanup). */
+async function bounded(fn: () => Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    fn().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+      timer.unref();
+    }),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * Back up a device the way Finder does (notification_proxy sync notifications, AFC sync lock, Info.plist,
+ * mobilebackup2 Backup and the device-driven DeviceLink loop) into `<dir>/<UDID>`. The previous complete backup
+ * stays untouched until the new one is complete (docs/backup-design.md).
+ */
+export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
+  const log = layerLogger('backup');
+  const started = performance.now();
+  const emit = (e: BackupEvent): void => {
+    try {
+      options.onEvent?.(e);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'backup event listener threw');
+    }
+  };
+  const phase = (p: BackupPhase): void => {
+    log.info({ phase: p }, PHASE_TEXT[p]);
+    emit({ type: 'phase', phase: p, message: PHASE_TEXT[p] });
+  };
+
+  // Internal cancellation: the caller's signal, or the device's syncCancelRequest.
+  const internal = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
+  const root = options.dir ?? defaultBackupRoot();
+
+  let device: DeviceHandle | undefined = options.device;
+  const ownsDevice = !device;
+  let staging: BackupStaging | undefined;
+  let np: NotificationProxyClient | undefined;
+  let afc: AfcClient | undefined;
+  let mb2: MobileBackup2Client | undefined;
+  let syncLock: SyncLock | undefined;
+  let committed = false;
+
+  const tracker = new ProgressTracker();
+  let filesFailed = 0;
+  let lastProgressAt = 0;
+  const progressInterval = options.progressIntervalMs ?? 200;
+  const emitProgress = (force = false): void => {
+    const t = performance.now();
+    if (!force && t - lastProgressAt < progressInterval) return;
+    lastProgressAt = t;
+    emit({ type: 'progress', ...tracker.snapshot() });
+  };
+
+  try {
+    phase('connecting');
+    device ??= await connect(options.udid, { muxAddress: options.muxAddress, signal });
+    const udid = device.udid;
+    const folder = options.sourceUdid ?? udid;
+    assertFolderName(udid);
+    assertFolderName(folder);
+
+    phase('preparing');
+    staging = await BackupStaging.prepare({ root, folder, full: options.full, log });
+    const stagingRef = staging;
+    const wantFull = options.full === true || !staging.incremental;
+    log.info({ root, folder, incremental: !wantFull, clonedFiles: staging.clonedFiles }, 'staging folder ready');
+
+    phase('connecting');
+    const willEncrypt = (await device.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false)) === true;
+
+    np = new NotificationProxyClient(await device.startService(NOTIFICATION_PROXY_SERVICE, { signal }));
+    np.onNotification((name) => {
+      log.debug({ name }, 'device notification');
+      if (name === BackupNotification.CancelRequest) {
+        internal.abort(
+          new IBackupError('CANCELLED_BY_DEVICE', 'The backup was cancelled on the device.', {
+            hint: 'Start the backup again and let it finish on the device.',
+          }),
+        );
+      } else if (name === BackupNotification.PasscodePresented) {
+        emit({ type: 'passcode-required', message: 'Enter the passcode on the device to start the backup.' });
+      } else if (name === BackupNotification.PasscodeDismissed) {
+        emit({ type: 'passcode-entered' });
+      }
+    });
+    for (const name of Object.values(BackupNotification)) await np.observe(name);
+
+    afc = new AfcClient(await device.startService(AFC_SERVICE, { signal }));
+    const mb2Conn = await device.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal });
+    mb2 = new MobileBackup2Client(mb2Conn.stream);
+    const protocolVersion = await mb2.handshake(signal);
+    log.debug({ protocolVersion }, 'mobilebackup2 session ready');
+
+    syncLock = await SyncLock.acquire(device, afc, {
+      signal,
+      timeoutMs: options.syncLockTimeoutMs,
+      onWaiting: () => phase('waiting-for-sync-lock'),
+      log,
+    });
+
+    phase('collecting-info');
+    const sources = await collectInfoSources(device, afc, { signal, log });
+    const missing = missingLockdownKeys(sources.lockdown);
+    if (missing.length > 0) {
+      throw new IBackupError('DEVICE_INFO_INCOMPLETE', `The device did not report ${missing.join(', ')}; Info.plist cannot be written.`, {
+        hint: 'Unlock the device, make sure it trusts this computer, and try again.',
+      });
+    }
+    const info = await AtomicFileWriter.create(join(staging.dir, 'Info.plist'));
+    try {
+      await info.write(encodePlist(buildInfoPlist(sources), 'xml'));
+      await info.commit(options.fsync ?? true);
+      staging.touchedDir(staging.dir);
+    } catch (err) {
+      await info.abort();
+      throw err;
+    }
+
+    phase('backing-up');
+    if (wantFull) log.info('full backup');
+    await mb2.sendRequest(
+      'Backup',
+      { targetIdentifier: udid, sourceIdentifier: folder, options: options.full ? { ForceFullBackup: true } : undefined },
+      signal,
+    );
+    const observer: Mb2LoopObserver = {
+      deviceProgress: (p) => {
+        tracker.devicePercent(p);
+        emitProgress();
+      },
+      uploadBatch: (total, p) => tracker.uploadBatch(p, total),
+      bytesReceived: (n) => {
+        tracker.bytes(n);
+        emitProgress();
+      },
+      fileReceived: (f) => {
+        tracker.file();
+        emit({ type: 'file', devicePath: f.devicePath, deviceName: f.deviceName, bytes: f.bytes });
+      },
+      fileFailed: (f) => {
+        filesFailed++;
+        emit({ type: 'file-failed', ...f });
+      },
+    };
+    const end = await mb2.runLoop({
+      paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
+      volumePath: root,
+      fsyncFiles: options.fsync ?? true,
+      touchedDir: (d) => stagingRef.touchedDir(d),
+      observer,
+      signal,
+      log,
+    });
+
+    phase('finishing');
+    if (end.kind === 'disconnect') {
+      throw new IBackupError('DEVICE_DISCONNECTED', `The device ended the backup without a result${end.reason ? ` (${end.reason})` : ''}.`, {
+        hint: 'Keep the device connected and unlocked, then run the backup again. The previous backup is unchanged.',
+      });
+    }
+    const failure = deviceResultError(end.result, {
+      freeBytes: await freeDiskSpace(root).then(Number, () => undefined),
+    });
+    if (failure) throw failure;
+    const status = await readStatus(staging.dir);
+    if (status?.SnapshotState !== 'finished') {
+      throw new IBackupError(
+        'BACKUP_INCOMPLETE',
+        `The device reported success but the backup is not finished (Status.plist SnapshotState is ${JSON.stringify(status?.SnapshotState ?? 'missing')}).`,
+        { hint: 'Run the backup again; if it repeats, use --full. The previous backup is unchanged.' },
+      );
+    }
+    await staging.commit();
+    committed = true;
+    tracker.finish();
+    emitProgress(true);
+
+    const snap = tracker.snapshot();
+    const durationMs = Math.round(performance.now() - started);
+    const result: BackupResult = {
+      udid,
+      sourceUdid: folder,
+      path: join(root, folder),
+      full: typeof status.IsFullBackup === 'boolean' ? status.IsFullBackup : wantFull,
+      filesReceived: snap.filesDone,
+      bytesReceived: snap.bytesDone,
+      filesFailed,
+      durationMs,
+      bytesPerSecond: durationMs > 0 ? Math.round((snap.bytesDone * 1000) / durationMs) : 0,
+      protocolVersion,
+      encrypted: willEncrypt,
+    };
+    phase('done');
+    emit({ type: 'done', result });
+    return result;
+  } catch (err) {
+    throw toBackupError(err, signal, log);
+  } finally {
+    await cleanup(log);
+  }
+
+  async function cleanup(l: Logger): Promise<void> {
+    const reason = committed ? undefined : 'cancelled';
+    if (mb2) await bounded(() => mb2!.close(reason), 3000);
+    if (syncLock) await bounded(() => syncLock!.release(), 5000);
+    if (afc) await bounded(() => afc!.disconnect(), 2000);
+    if (np) await bounded(() => np!.close(), 3000);
+    if (ownsDevice && device) await bounded(() => device!.close(), 3000);
+    if (staging && !committed) {
+      l.info('the new backup was not completed; the previous backup is unchanged');
+      await staging.discard();
+    } else if (staging) {
+      await staging.release();
+    }
+  }
+}
+
+async function readStatus(dir: string): Promise<PlistDict | undefined> {
+  try {
+    const v = decodePlist(await readFile(join(dir, 'Status.plist')));
+    return isPlistDict(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Cancellations become a CANCELLED error; everything else is passed through as a coded error. */
+function toBackupError(err: unknown, signal: AbortSignal, log: Logger): Error {
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof IBackupError) return reason;
+    log.info('backup cancelled');
+    return new IBackupError('CANCELLED', 'The backup was cancelled. The previous backup is unchanged.', {
+      cause: reason ?? err,
+      hint: 'Run the backup again when ready; it starts cleanly.',
+    });
+  }
+  if (err instanceof CodedError) return err;
+  if (err instanceof Error && (err as NodeJS.ErrnoException).code) {
+    return new IBackupError('BACKUP_IO_ERROR', `A file operation on the computer failed: ${err.message}`, {
+      cause: err,
+      hint: 'Check that the backup folder is writable and the disk is not full. The previous backup is unchanged.',
+    });
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,102 @@
+import { lstat, realpath } from 'node:fs/promises';
+import { join, relative, sep, isAbsolute } from 'node:path';
+import { IBackupError } from '../errors.js';
+import type { DevicePathResolver, PathUse } from '../services/mobilebackup2/index.js';
+
+export function unsafePath(devicePath: unknown, why: string): IBackupError {
+  const shown = typeof devicePath === 'string' ? JSON.stringify(devicePath.replace(/\0/g, '\\0').slice(0, 300)) : String(devicePath);
+  return new IBackupError('UNSAFE_PATH', `The device sent an unsafe path ${shown}: ${why}. Nothing was written outside the backup folder.`, {
+    hint: 'This is not something a genuine iPhone does; the backup was stopped. Check the device (or the simulator fault settings).',
+  });
+}
+
+/**
+ * Checks a device path lexically and returns its segments below the UDID folder. Refuses: non-strings, empty
+ * paths, NUL bytes, backslashes, drive letters / colons, absolute paths, `..`, and a first segment that is not
+ * one of the allowed UDID folder names. Empty and `.` segments are dropped.
+ */
+export function deviceSegments(devicePath: unknown, folderNames: readonly string[]): string[] {
+  if (typeof devicePath !== 'string') throw unsafePath(devicePath, 'it is not text');
+  if (devicePath.length === 0) throw unsafePath(devicePath, 'it is empty');
+  if (devicePath.includes('\0')) throw unsafePath(devicePath, 'it contains a NUL byte');
+  if (devicePath.includes('\\')) throw unsafePath(devicePath, 'it contains a backslash');
+  if (/^[A-Za-z]:/.test(devicePath)) throw unsafePath(devicePath, 'it starts with a drive letter');
+  if (devicePath.includes(':')) throw unsafePath(devicePath, 'it contains a colon');
+  if (devicePath.startsWith('/') || isAbsolute(devicePath)) throw unsafePath(devicePath, 'it is absolute');
+  const parts = devicePath.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw unsafePath(devicePath, 'it contains ".."');
+  const [first, ...rest] = parts;
+  if (first === undefined || !folderNames.includes(first)) {
+    throw unsafePath(devicePath, `it is not inside the device's backup folder (${folderNames.join(' or ')})`);
+  }
+  return rest;
+}
+
+function isInside(root: string, p: string): boolean {
+  const rel = relative(root, p);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Maps the device's `<UDID>/…` paths onto `hostDir` (the staging folder of this backup) and refuses everything
+ * that could lead outside it, including symlinks (e.g. left in a previous backup) whose target is outside.
+ * Folders already checked are remembered until `forget()` (called after moves and removals).
+ */
+export class ConfinedPathResolver implements DevicePathResolver {
+  private readonly checkedDirs = new Set<string>();
+  private realRoot: string | undefined;
+
+  constructor(
+    readonly hostDir: string,
+    readonly folderNames: readonly string[],
+  ) {}
+
+  async resolve(devicePath: unknown, use: PathUse): Promise<string> {
+    const segments = deviceSegments(devicePath, this.folderNames);
+    if (segments.length === 0 && (use === 'write' || use === 'remove')) {
+      throw unsafePath(devicePath, 'it would replace or remove the backup folder itself');
+    }
+    const target = join(this.hostDir, ...segments);
+    if (!isInside(this.hostDir, target)) throw unsafePath(devicePath, 'it leads outside the backup folder');
+    // Every existing parent must be a real folder, or a symlink whose target stays inside.
+    let dir = this.hostDir;
+    for (let i = 0; i < segments.length - 1; i++) {
+      dir = join(dir, segments[i]!);
+      if (this.checkedDirs.has(dir)) continue;
+      const kind = await this.kindOf(dir);
+      if (kind === 'missing') break;
+      if (kind === 'symlink') await this.checkLinkTarget(dir, devicePath);
+      else this.checkedDirs.add(dir);
+    }
+    // The last segment matters only when it is followed (read, list, mkdir); writes and removals replace or
+    // delete the link itself.
+    if (segments.length > 0 && (use === 'read' || use === 'list' || use === 'mkdir')) {
+      if ((await this.kindOf(target)) === 'symlink') await this.checkLinkTarget(target, devicePath);
+    }
+    return target;
+  }
+
+  forget(): void {
+    this.checkedDirs.clear();
+  }
+
+  private async kindOf(p: string): Promise<'missing' | 'symlink' | 'other'> {
+    try {
+      return (await lstat(p)).isSymbolicLink() ? 'symlink' : 'other';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
+      throw err;
+    }
+  }
+
+  private async checkLinkTarget(link: string, devicePath: unknown): Promise<void> {
+    this.realRoot ??= await realpath(this.hostDir);
+    let real: string;
+    try {
+      real = await realpath(link);
+    } catch {
+      throw unsafePath(devicePath, 'it goes through a symbolic link that cannot be resolved');
+    }
+    if (!isInside(this.realRoot, real)) throw unsafePath(devicePath, 'it goes through a symbolic link that leads outside the backup folder');
+  }
+}

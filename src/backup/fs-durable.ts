@@ -1,0 +1,64 @@
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, open, readdir, readlink, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isTempFileName } from '../services/mobilebackup2/index.js';
+
+/** fsync a folder so renames/links inside it survive a power loss. Best effort (Windows cannot fsync folders). */
+export async function fsyncDir(dir: string): Promise<void> {
+  let fh;
+  try {
+    fh = await open(dir, 'r');
+    await fh.sync();
+  } catch {
+    // not supported on this platform/file system
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
+
+/**
+ * Clone a folder tree with hard links (copying where the file system has none): folders are new, files share
+ * their contents with the source. Safe only because nothing ever writes into a file of the clone in place —
+ * every change is a new file renamed over the old name. Returns the folders created (to fsync later).
+ */
+export async function hardLinkClone(src: string, dst: string, onDir?: (dir: string) => void): Promise<{ files: number }> {
+  let files = 0;
+  const walk = async (from: string, to: string): Promise<void> => {
+    await mkdir(to, { mode: 0o755 });
+    onDir?.(to);
+    const entries = await readdir(from, { withFileTypes: true });
+    const subdirs: string[] = [];
+    const batch: Promise<void>[] = [];
+    const flush = async (): Promise<void> => {
+      await Promise.all(batch.splice(0));
+    };
+    for (const e of entries) {
+      if (isTempFileName(e.name)) continue;
+      const a = join(from, e.name);
+      const b = join(to, e.name);
+      if (e.isDirectory()) subdirs.push(e.name);
+      else if (e.isFile()) {
+        files++;
+        batch.push(linkOrCopy(a, b));
+        if (batch.length >= 64) await flush();
+      } else if (e.isSymbolicLink()) {
+        batch.push(readlink(a).then((target) => symlink(target, b)));
+      }
+    }
+    await flush();
+    for (const name of subdirs) await walk(join(from, name), join(to, name));
+  };
+  await walk(src, dst);
+  return { files };
+}
+
+async function linkOrCopy(a: string, b: string): Promise<void> {
+  try {
+    await link(a, b);
+  } catch (err) {
+    if (!LINK_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    await copyFile(a, b, constants.COPYFILE_FICLONE);
+  }
+}

@@ -1,0 +1,194 @@
+import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { decodePlist, isPlistDict } from '../../protocols/index.js';
+import { IBackupError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { fsyncDir, hardLinkClone } from './fs-durable.js';
+
+/** Where a backup of `folder` (a UDID) lives under `root`, and the helper folders of the staging design. */
+export interface BackupFolders {
+  root: string;
+  /** `<root>/<UDID>`: the last complete backup. Never modified until the atomic swap. */
+  current: string;
+  /** `<root>/.ibackup-staging-<UDID>`: the backup being made (a hard-link clone of `current` to start with). */
+  staging: string;
+  /** `<root>/.ibackup-previous-<UDID>`: `current` during the swap, deleted right after. */
+  previous: string;
+  /** `<root>/.ibackup-lock-<UDID>`: one backup of a UDID at a time. */
+  lock: string;
+}
+
+export function backupFolders(root: string, folder: string): BackupFolders {
+  return {
+    root,
+    current: join(root, folder),
+    staging: join(root, `.ibackup-staging-${folder}`),
+    previous: join(root, `.ibackup-previous-${folder}`),
+    lock: join(root, `.ibackup-lock-${folder}`),
+  };
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A backup folder is complete when its Status.plist parses and says `SnapshotState: finished`. */
+export async function isCompleteBackup(dir: string): Promise<boolean> {
+  try {
+    const status = decodePlist(await readFile(join(dir, 'Status.plist')));
+    return isPlistDict(status) && status.SnapshotState === 'finished';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Finish or undo a swap a crash interrupted, and discard a leftover staging folder. After this, `current` is the
+ * last complete backup (or absent) and neither helper folder exists.
+ */
+export async function recoverInterrupted(f: BackupFolders, log?: Logger): Promise<void> {
+  if (await exists(f.previous)) {
+    if (await exists(f.current)) {
+      log?.info('removing the previous backup left over by an interrupted swap');
+      await rm(f.previous, { recursive: true, force: true });
+    } else {
+      log?.warn('an earlier run stopped in the middle of swapping folders; putting the previous backup back');
+      await rename(f.previous, f.current);
+      await fsyncDir(f.root);
+    }
+  }
+  if (await exists(f.staging)) {
+    log?.info('discarding the staging folder of an interrupted backup');
+    await rm(f.staging, { recursive: true, force: true });
+  }
+}
+
+/** Exclusive lock file with our pid; a lock whose process is gone is taken over. */
+async function takeLock(path: string): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fh = await open(path, 'wx', 0o644);
+      await fh.writeFile(`${process.pid}\n`);
+      await fh.close();
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new IBackupError('BACKUP_IN_PROGRESS', `Another backup of this device is running (process ${pid}).`, {
+          hint: `Wait for it to finish, or stop it. If no backup is running, delete ${path}.`,
+        });
+      }
+      await unlink(path).catch(() => undefined);
+    }
+  }
+  throw new IBackupError('BACKUP_IN_PROGRESS', `Could not take the backup lock ${path}.`, { hint: `Delete ${path} and try again.` });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The staging design (docs/backup-design.md): the device works on a hard-link clone of the last complete backup;
+ * the clone replaces it by two renames only after the device reported success and Status.plist says `finished`.
+ */
+export class BackupStaging {
+  private released = false;
+
+  private constructor(
+    readonly folders: BackupFolders,
+    /** Whether the staging folder started from a complete previous backup (→ the device can go incremental). */
+    readonly incremental: boolean,
+    /** Files carried over from the previous backup. */
+    readonly clonedFiles: number,
+    private readonly dirtyDirs: Set<string>,
+    private readonly log?: Logger,
+  ) {}
+
+  static async prepare(opts: { root: string; folder: string; full?: boolean; log?: Logger }): Promise<BackupStaging> {
+    const f = backupFolders(opts.root, opts.folder);
+    try {
+      await mkdir(f.root, { recursive: true, mode: 0o755 });
+    } catch (err) {
+      throw new IBackupError('BACKUP_DIR_UNUSABLE', `Cannot create the backup folder ${f.root}: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'Choose another folder with --dir (or IBACKUP_DIR), or fix its permissions.',
+      });
+    }
+    await takeLock(f.lock);
+    try {
+      await recoverInterrupted(f, opts.log);
+      const incremental = !opts.full && (await isCompleteBackup(f.current));
+      const dirty = new Set<string>();
+      let cloned = 0;
+      if (incremental) {
+        cloned = (await hardLinkClone(f.current, f.staging, (d) => dirty.add(d))).files;
+      } else {
+        await mkdir(f.staging, { mode: 0o755 });
+        dirty.add(f.staging);
+      }
+      opts.log?.debug({ incremental, cloned }, 'staging folder ready');
+      return new BackupStaging(f, incremental, cloned, dirty, opts.log);
+    } catch (err) {
+      await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
+      await unlink(f.lock).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  get dir(): string {
+    return this.folders.staging;
+  }
+
+  /** Record a folder whose entries changed (fsynced before the swap). */
+  touchedDir(dir: string): void {
+    this.dirtyDirs.add(dir);
+  }
+
+  /** Make the staging folder the backup: fsync, `current` → `previous`, `staging` → `current`, fsync, delete `previous`. */
+  async commit(): Promise<void> {
+    const f = this.folders;
+    for (const d of this.dirtyDirs) await fsyncDir(d);
+    await fsyncDir(f.staging);
+    const hadCurrent = await exists(f.current);
+    if (hadCurrent) await rename(f.current, f.previous);
+    try {
+      await rename(f.staging, f.current);
+    } catch (err) {
+      if (hadCurrent) await rename(f.previous, f.current).catch(() => undefined);
+      throw new IBackupError('BACKUP_COMMIT_FAILED', `Could not put the new backup in place: ${(err as Error).message}`, {
+        cause: err,
+        hint: 'The previous backup was left as it was. Check the backup folder permissions and try again.',
+      });
+    }
+    await fsyncDir(f.root);
+    if (hadCurrent) await rm(f.previous, { recursive: true, force: true });
+    this.log?.debug({ dir: f.current }, 'new backup swapped in');
+    await this.release();
+  }
+
+  /** Throw the staging folder away; the previous backup is untouched. */
+  async discard(): Promise<void> {
+    await rm(this.folders.staging, { recursive: true, force: true }).catch((err: unknown) => {
+      this.log?.warn({ err: (err as Error).message }, 'could not remove the staging folder (the next run removes it)');
+    });
+    await this.release();
+  }
+
+  async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await unlink(this.folders.lock).catch(() => undefined);
+  }
+}
