@@ -56,7 +56,6 @@ export function encodeDLMessage(msg: DLMessage, format: 'xml' | 'binary' = 'bina
 export class DLMessageDecoder implements IncrementalDecoder<DLMessage> {
   private readonly frames: LengthPrefixedDecoder;
   private readonly maxFrameBytes: number;
-  private failure: unknown = undefined;
 
   constructor(opts: { maxFrameBytes?: number } = {}) {
     this.maxFrameBytes = opts.maxFrameBytes ?? LOCKDOWN_DEFAULT_MAX_FRAME;
@@ -68,13 +67,7 @@ export class DLMessageDecoder implements IncrementalDecoder<DLMessage> {
   }
 
   push(chunk: Uint8Array, maxMessages = Infinity): DLMessage[] {
-    if (this.failure !== undefined) throw this.failure;
-    try {
-      return this.frames.push(chunk, maxMessages).map((body) => asDLMessage(decodeFramePlist(body, this.maxFrameBytes)));
-    } catch (e) {
-      this.failure = e;
-      throw e;
-    }
+    return this.frames.pushMapped(chunk, maxMessages, (body) => asDLMessage(decodeFramePlist(body, this.maxFrameBytes)));
   }
 
   rest(): Buffer {

@@ -43,9 +43,18 @@ export class LengthPrefixedDecoder extends FailFastDecoder implements Incrementa
 
   /** Returns at most `maxMessages` payloads; further bytes stay buffered. */
   push(chunk: Uint8Array, maxMessages = Infinity): Buffer[] {
+    return this.pushMapped(chunk, maxMessages, (body) => body);
+  }
+
+  /**
+   * As push, but each payload is passed through `map` as soon as it is complete, before the next frame header is
+   * looked at — so errors surface in stream order however the input was chunked. An error thrown by `map` also
+   * leaves the decoder failed.
+   */
+  pushMapped<T>(chunk: Uint8Array, maxMessages: number, map: (payload: Buffer) => T): T[] {
     return this.guard(() => {
       this.queue.push(chunk);
-      const out: Buffer[] = [];
+      const out: T[] = [];
       while (out.length < maxMessages) {
         if (this.need < 0) {
           if (this.queue.length < 4) break;
@@ -57,8 +66,9 @@ export class LengthPrefixedDecoder extends FailFastDecoder implements Incrementa
         }
         if (this.queue.length < 4 + this.need) break;
         this.queue.skip(4);
-        out.push(this.queue.take(this.need));
+        const payload = this.queue.take(this.need);
         this.need = -1;
+        out.push(map(payload));
       }
       return out;
     });
@@ -94,7 +104,6 @@ export function decodeFramePlist(body: Uint8Array, maxBytes: number = LOCKDOWN_D
 export class LockdownFrameDecoder implements IncrementalDecoder<PlistValue> {
   private readonly frames: LengthPrefixedDecoder;
   private readonly maxFrameBytes: number;
-  private failure: unknown = undefined;
 
   constructor(opts: { maxFrameBytes?: number } = {}) {
     this.maxFrameBytes = opts.maxFrameBytes ?? LOCKDOWN_DEFAULT_MAX_FRAME;
@@ -110,13 +119,7 @@ export class LockdownFrameDecoder implements IncrementalDecoder<PlistValue> {
    * stream after a message (mobilebackup2 uploads) pass 1 and then take the leftover bytes with `rest()`.
    */
   push(chunk: Uint8Array, maxMessages = Infinity): PlistValue[] {
-    if (this.failure !== undefined) throw this.failure;
-    try {
-      return this.frames.push(chunk, maxMessages).map((body) => decodeFramePlist(body, this.maxFrameBytes));
-    } catch (e) {
-      this.failure = e;
-      throw e;
-    }
+    return this.frames.pushMapped(chunk, maxMessages, (body) => decodeFramePlist(body, this.maxFrameBytes));
   }
 
   /** Remove and return the buffered bytes that are not part of a returned message. */
