@@ -1,6 +1,6 @@
 /**
  * Binary plist (`bplist00`) writer. Objects are numbered depth-first in document order (a dict's keys and
- * values interleaved), like libplist; equal strings, integers, reals and booleans share one object. Integers
+ * values interleaved), like libplist; equal strings (and booleans) share one object. Integers
  * use the smallest size (1/2/4 bytes unsigned, 8 bytes for negatives and up to 2^63−1, 16 bytes above);
  * reals are always float64; strings are ASCII (0x5n) or UTF-16BE (0x6n).
  */
@@ -66,11 +66,11 @@ class ByteWriter {
 class ObjectTable {
   readonly objects: Obj[] = [];
   private readonly strings = new Map<string, number>();
-  private readonly numbers = new Map<string, number>();
+  private readonly bools = new Map<boolean, number>();
   private readonly path = new ValuePath();
   private readonly guard = new CycleGuard();
 
-  private shared(map: Map<string, number>, key: string, obj: Obj): number {
+  private shared<K>(map: Map<K, number>, key: K, obj: Obj): number {
     const known = map.get(key);
     if (known !== undefined) return known;
     const ref = this.objects.push(obj) - 1;
@@ -84,11 +84,11 @@ class ObjectTable {
       case 'string':
         return this.shared(this.strings, c.value, { t: 'string', v: c.value });
       case 'bool':
-        return this.shared(this.numbers, c.value ? 'T' : 'F', { t: 'bool', v: c.value });
+        return this.shared(this.bools, c.value, { t: 'bool', v: c.value });
       case 'int':
-        return this.shared(this.numbers, `i${c.value}`, { t: 'int', v: c.value });
+        return this.objects.push({ t: 'int', v: c.value }) - 1;
       case 'real':
-        return this.shared(this.numbers, Object.is(c.value, -0) ? 'r-0' : `r${c.value}`, { t: 'real', v: c.value });
+        return this.objects.push({ t: 'real', v: c.value }) - 1;
       case 'uid':
         return this.objects.push({ t: 'uid', v: c.value }) - 1;
       case 'date':

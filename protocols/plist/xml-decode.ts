@@ -202,21 +202,20 @@ class XmlPlistParser {
   }
 
   private decodeEntities(start: number, end: number): string {
-    const s = this.s;
-    let amp = s.indexOf('&', start);
-    if (amp < 0 || amp >= end) return s.slice(start, end);
+    const chunk = this.s.slice(start, end);
+    let amp = chunk.indexOf('&');
+    if (amp < 0) return chunk;
     let out = '';
-    let from = start;
-    while (amp >= 0 && amp < end) {
-      out += s.slice(from, amp);
-      const semi = s.indexOf(';', amp + 1);
-      if (semi < 0 || semi >= end || semi - amp > 12) this.fail('"&" that does not start an entity (write &amp;)', amp);
-      const name = s.slice(amp + 1, semi);
-      out += this.entity(name, amp);
+    let from = 0;
+    while (amp >= 0) {
+      out += chunk.slice(from, amp);
+      const semi = chunk.indexOf(';', amp + 1);
+      if (semi < 0 || semi - amp > 12) this.fail('"&" that does not start an entity (write &amp;)', start + amp);
+      out += this.entity(chunk.slice(amp + 1, semi), start + amp);
       from = semi + 1;
-      amp = s.indexOf('&', from);
+      amp = chunk.indexOf('&', from);
     }
-    return out + s.slice(from, end);
+    return out + chunk.slice(from);
   }
 
   private entity(name: string, at: number): string {
