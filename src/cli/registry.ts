@@ -12,3 +12,10 @@ import { deleteCommand } from './commands/delete.js';
 /** Every command of `ibackup`, in the order `--help` lists them. */
 export const commands: Command[] = [backupCommand, simulatorCommand];
 commands.push(listCommand, showCommand, lsCommand, extractCommand, verifyCommand, archiveCommand, deleteCommand);
+// Device commands (issue #4).
+import { devicesCommand } from './commands/devices.js';
+import { infoCommand } from './commands/info.js';
+import { pairCommand } from './commands/pair.js';
+import { validateCommand } from './commands/validate.js';
+import { unpairCommand } from './commands/unpair.js';
+commands.push(devicesCommand, infoCommand, pairCommand, validateCommand, unpairCommand);
