@@ -53,6 +53,7 @@ describe('length-prefixed framing (raw payloads)', () => {
     const wire = encodeLengthPrefixed(Buffer.from('hello'));
     const [f] = new LengthPrefixedDecoder().push(wire);
     expect(f!.buffer).toBe(wire.buffer);
+    expect(f!.byteOffset).toBe(wire.byteOffset + 4); // inside the chunk (small buffers share Node's pool)
   });
 
   it('0xFFFFFFFF is FRAME_TOO_LARGE at once, without waiting for (or allocating) the body', () => {

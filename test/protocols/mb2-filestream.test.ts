@@ -113,7 +113,13 @@ describe('mb2 upload stream (device → host)', () => {
     const chunk = Buffer.from(UPLOAD);
     const data = dec.push(chunk).filter((e): e is Extract<UploadStreamEvent, { type: 'data' }> => e.type === 'data');
     expect(data).toHaveLength(2);
-    for (const d of data) expect(d.data.buffer).toBe(chunk.buffer);
+    for (const d of data) {
+      // same memory, inside the chunk's range (small buffers share Node's pool, so identity alone proves nothing)
+      expect(d.data.buffer).toBe(chunk.buffer);
+      expect(d.data.byteOffset).toBeGreaterThanOrEqual(chunk.byteOffset);
+      expect(d.data.byteOffset + d.data.length).toBeLessThanOrEqual(chunk.byteOffset + chunk.length);
+    }
+    expect(data.map((d) => d.data.toString())).toEqual(['hello', 'world!']);
   });
 
   it('marks an error block that follows data (libimobiledevice does not report it)', () => {
