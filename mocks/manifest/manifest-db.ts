@@ -1,0 +1,78 @@
+// Manifest.db: the SQLite index of a backup (one Files row per entry).
+import Database from 'better-sqlite3';
+import { CodedError } from '../../protocols/errors.js';
+import type { SimFileEntry } from '../types.js';
+import { fileId } from './file-id.js';
+import { decodeMBFile, encodeMBFile, recordOfEntry, type MBFileRecord } from './mbfile.js';
+
+/** Manifest.db `flags`: 1 file, 2 directory, 4 symlink. */
+export const ManifestFlags = { file: 1, dir: 2, symlink: 4 } as const;
+
+export interface ManifestRow {
+  fileID: string;
+  domain: string;
+  relativePath: string;
+  flags: number;
+  /** The decoded `file` column (undefined if the blob is missing or unreadable). */
+  record?: MBFileRecord;
+}
+
+const SCHEMA = `
+CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
+CREATE INDEX FilesDomainIdx ON Files(domain);
+CREATE INDEX FilesRelativePathIdx ON Files(relativePath);
+CREATE INDEX FilesFlagsIdx ON Files(flags);
+CREATE TABLE Properties (key TEXT PRIMARY KEY, value BLOB);
+`;
+
+/** Write a new Manifest.db at `path` (must not exist) listing `entries`. */
+export function writeManifestDb(path: string, entries: Iterable<SimFileEntry>, properties: Record<string, Buffer | string> = {}): void {
+  const db = new Database(path);
+  try {
+    db.exec(SCHEMA);
+    const insert = db.prepare('INSERT INTO Files (fileID, domain, relativePath, flags, file) VALUES (?, ?, ?, ?, ?)');
+    const prop = db.prepare('INSERT INTO Properties (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      for (const e of entries) {
+        insert.run(fileId(e.domain, e.relativePath), e.domain, e.relativePath, ManifestFlags[e.type], encodeMBFile(recordOfEntry(e)));
+      }
+      for (const [k, v] of Object.entries(properties)) prop.run(k, v);
+    })();
+  } finally {
+    db.close();
+  }
+}
+
+/** Read every row of a Manifest.db (throws MANIFEST_DB_INVALID if it is not one). */
+export function readManifestDb(path: string): ManifestRow[] {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new CodedError('MANIFEST_DB_INVALID', `cannot open Manifest.db ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const rows = db.prepare('SELECT fileID, domain, relativePath, flags, file FROM Files').all() as {
+      fileID: string;
+      domain: string;
+      relativePath: string;
+      flags: number;
+      file: Buffer | null;
+    }[];
+    return rows.map((r) => {
+      const row: ManifestRow = { fileID: r.fileID, domain: r.domain, relativePath: r.relativePath, flags: r.flags };
+      if (r.file) {
+        try {
+          row.record = decodeMBFile(r.file);
+        } catch {
+          // leave record undefined: the caller treats the file as unknown
+        }
+      }
+      return row;
+    });
+  } catch (err) {
+    throw new CodedError('MANIFEST_DB_INVALID', `Manifest.db ${path} is not readable: ${(err as Error).message}`, { cause: err });
+  } finally {
+    db.close();
+  }
+}
