@@ -107,13 +107,14 @@ export function parseRealText(raw: string): number | undefined {
 
 /**
  * C's `%.17g`, which libplist and Apple use for <real>: 17 significant digits, trailing zeros dropped,
- * exponent form below 1e-4 or from 1e17. Non-finite values use Apple's spelling (`nan`, `+infinity`, `-infinity`).
+ * exponent form below 1e-4 or from 1e17; zero is `0.0`. Non-finite values use Apple's spelling (`nan`,
+ * `+infinity`, `-infinity`), as libplist does.
  */
 export function formatRealText(v: number): string {
   if (Number.isNaN(v)) return 'nan';
   if (v === Infinity) return '+infinity';
   if (v === -Infinity) return '-infinity';
-  if (v === 0) return Object.is(v, -0) ? '-0' : '0';
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0'; // libplist and Apple write zero as 0.0
   const e = v.toExponential(16); // "-d.dddddddddddddddde+X"
   const ePos = e.indexOf('e');
   const negative = e.charCodeAt(0) === 0x2d;

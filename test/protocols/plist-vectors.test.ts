@@ -47,6 +47,28 @@ describe('XML vectors', () => {
     expect(back.SupportedProtocolVersions).toEqual([real(2), real(2.1)]);
   });
 
+  it('formats reals exactly as libplist 2.2 does (values observed from plistutil)', () => {
+    const cases: [number, string][] = [
+      [0, '0.0'],
+      [1, '1'],
+      [100, '100'],
+      [-2, '-2'],
+      [0.1, '0.10000000000000001'],
+      [2.1, '2.1000000000000001'],
+      [1e-5, '1.0000000000000001e-05'],
+      [1.2e-5, '1.2e-05'],
+      [5e-324, '4.9406564584124654e-324'],
+      [1e17, '1e+17'],
+      [123456789012345680, '1.2345678901234568e+17'],
+      [1e20, '1e+20'],
+      [1e300, '1.0000000000000001e+300'],
+      [Infinity, '+infinity'],
+      [-Infinity, '-infinity'],
+      [NaN, 'nan'],
+    ];
+    for (const [v, text] of cases) expect(encodePlist(real(v), 'xml').toString()).toContain(`\n<real>${text}</real>\n`);
+  });
+
   it('a UID is written the way Apple writes it in XML and reads back as a PlistUid', () => {
     const xml = encodePlist([uid(7)], 'xml').toString();
     expect(xml).toContain('<array>\n\t<dict>\n\t\t<key>CF$UID</key>\n\t\t<integer>7</integer>\n\t</dict>\n</array>\n');
