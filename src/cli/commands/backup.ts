@@ -1,19 +1,164 @@
-import type { Command } from '../command.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimulator, type Simulator } from '../../../mocks/index.js';
+import type { DatasetName } from '../../../mocks/fs/index.js';
+import { CodedError } from '../../../protocols/errors.js';
+import { backup, type BackupEvent, type BackupResult } from '../../backup/index.js';
+import { defaultBackupRoot } from '../../backup/offline/backup-root.js';
+import { IBackupError } from '../../errors.js';
+import { listDevices } from '../../lockdown/devices.js';
+import type { Command, CommandContext } from '../command.js';
+import { formatBytes, formatCount, formatDuration, formatRate } from '../output-format.js';
+import { setupCliLogging } from '../output-log.js';
+import { NdjsonWriter } from '../output-ndjson.js';
+import { ProgressBar } from '../progress-bar.js';
+
+const DATASETS: DatasetName[] = ['empty', 'tiny', 'small', 'photos', 'large', 'many'];
+const EXIT_CANCELLED = 130;
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** Which device to back up when -u is not given: the only one; several → ask for -u; none → explain. */
+async function chooseDevice(ctx: CommandContext, muxAddress: string | undefined): Promise<string | number> {
+  const devices = await listDevices({ muxAddress, signal: ctx.signal, details: false });
+  if (devices.length === 1) return devices[0]!.udid;
+  if (devices.length === 0) {
+    ctx.stderr.write(
+      [
+        'ibackup backup: no iPhone or iPad is connected.',
+        '  Connect it with a USB cable, unlock it and tap "Trust" when asked; check that usbmuxd is running',
+        '  (USBMUXD_SOCKET_ADDRESS selects another usbmuxd socket).',
+        '  To try ibackup without a phone: ibackup backup --simulator',
+        '',
+      ].join('\n'),
+    );
+    return 1;
+  }
+  ctx.stderr.write('ibackup backup: several devices are connected; choose one with -u UDID:\n');
+  for (const d of devices) ctx.stderr.write(`  ${d.udid}  (${d.connectionType === 'Network' ? 'Wi-Fi' : d.connectionType})\n`);
+  return 2;
+}
+
+function summary(r: BackupResult): string {
+  const secs = r.durationMs / 1000;
+  return [
+    `Backup complete${r.full ? ' (full)' : ' (incremental)'}: ${formatCount(r.filesReceived)} files, ${formatBytes(r.bytesReceived)} received in ${formatDuration(secs)} (${formatRate(r.bytesPerSecond)}).`,
+    `${r.filesFailed > 0 ? `${formatCount(r.filesFailed)} files could not be sent by the device. ` : ''}Saved in ${r.path}`,
+    '',
+  ].join('\n');
+}
+
+function printError(ctx: CommandContext, err: unknown, json: NdjsonWriter | undefined): void {
+  const e = err as Error;
+  const code = err instanceof CodedError ? err.code : 'ERROR';
+  const hint = err instanceof IBackupError ? err.hint : undefined;
+  json?.write({ type: 'error', code, message: e?.message ?? String(err), hint });
+  ctx.stderr.write(`ibackup backup: ${e?.message ?? String(err)}${err instanceof CodedError ? ` [${code}]` : ''}\n`);
+  if (hint) ctx.stderr.write(`  ${hint}\n`);
+}
 
 export const backupCommand: Command = {
   name: 'backup',
   summary: 'Back up a connected iPhone/iPad (or the built-in simulated iPhone with --simulator)',
-  usage: 'ibackup backup [-u UDID] [--full] [--dir DIR] [--json] [--simulator [--dataset NAME]]',
+  usage:
+    'ibackup backup [-u UDID] [--full] [--dir DIR] [--source UDID] [--json] [--verbose] [--simulator [--dataset NAME]]\n' +
+    '  --dir defaults to IBACKUP_DIR or the platform MobileSync/Backup folder; NDJSON events go to stdout with --json\n' +
+    '  or when stdout is not a terminal; logs go to stderr (--verbose, LOG_LEVEL).',
   options: {
     udid: { type: 'string', short: 'u' },
     full: { type: 'boolean' },
     dir: { type: 'string' },
+    source: { type: 'string' },
     json: { type: 'boolean' },
+    verbose: { type: 'boolean', short: 'v' },
     simulator: { type: 'boolean' },
     dataset: { type: 'string' },
   },
-  async run({ stderr }) {
-    stderr.write('ibackup backup: not yet implemented\n');
-    return 2;
+  async run(ctx) {
+    const { values, stdout } = ctx;
+    setupCliLogging(values.verbose === true);
+    const dataset = str(values.dataset);
+    if (dataset !== undefined && values.simulator !== true) {
+      ctx.stderr.write('ibackup backup: --dataset only applies with --simulator\n');
+      return 2;
+    }
+    if (dataset !== undefined && !DATASETS.includes(dataset as DatasetName)) {
+      ctx.stderr.write(`ibackup backup: unknown dataset '${dataset}' (one of: ${DATASETS.join(', ')})\n`);
+      return 2;
+    }
+    const jsonMode = values.json === true || !stdout.isTTY;
+    const json = jsonMode ? new NdjsonWriter(stdout) : undefined;
+    const bar = jsonMode ? undefined : new ProgressBar(stdout);
+    const dir = str(values.dir) ?? defaultBackupRoot();
+
+    let sim: Simulator | undefined;
+    let simState: string | undefined;
+    try {
+      let muxAddress: string | undefined;
+      let udid = str(values.udid);
+      if (values.simulator === true) {
+        simState = await mkdtemp(join(tmpdir(), 'ibackup-simulator-'));
+        sim = await startSimulator({ stateDir: simState, devices: [{ dataset: (dataset as DatasetName | undefined) ?? 'small' }] });
+        muxAddress = sim.address;
+        udid ??= sim.devices[0]!.udid;
+        if (bar) bar.message(`Started the simulated iPhone ${udid} (dataset ${dataset ?? 'small'}).`);
+        json?.write({ type: 'simulator', udid, address: muxAddress });
+      }
+      if (!udid) {
+        const chosen = await chooseDevice(ctx, muxAddress);
+        if (typeof chosen === 'number') return chosen;
+        udid = chosen;
+      }
+      const onEvent = (e: BackupEvent): void => {
+        if (json) {
+          json.write(e);
+          return;
+        }
+        switch (e.type) {
+          case 'phase':
+            if (e.phase === 'backing-up' || e.phase === 'done') bar?.setLabel('');
+            else bar?.setLabel(`${e.message}…`);
+            if (e.phase === 'waiting-for-sync-lock') bar?.message(e.message);
+            break;
+          case 'progress':
+            bar?.update(e);
+            break;
+          case 'passcode-required':
+            bar?.message(`>>> ${e.message}`);
+            break;
+          case 'passcode-entered':
+            bar?.message('Passcode entered; the backup continues.');
+            break;
+          case 'warning':
+            bar?.message(`warning: ${e.message}`);
+            break;
+          default:
+            break;
+        }
+      };
+      const result = await backup({
+        udid,
+        dir,
+        full: values.full === true,
+        sourceUdid: str(values.source),
+        muxAddress,
+        signal: ctx.signal,
+        onEvent,
+      });
+      bar?.clear();
+      if (!jsonMode) stdout.write(summary(result));
+      else ctx.stderr.write(summary(result));
+      return 0;
+    } catch (err) {
+      bar?.clear();
+      printError(ctx, err, json);
+      return (err as { code?: unknown }).code === 'CANCELLED' ? EXIT_CANCELLED : 1;
+    } finally {
+      await sim?.close().catch(() => undefined);
+      if (simState) await rm(simState, { recursive: true, force: true }).catch(() => undefined);
+    }
   },
 };
