@@ -6,7 +6,10 @@ import { FramedClient, MuxClient, lockdownSession, pemsOf } from './wire.js';
 let sim: TestSimulator | undefined;
 const open: ({ close(): void } | { destroy(): void })[] = [];
 afterEach(async () => {
-  for (const c of open.splice(0)) ('close' in c ? c.close() : c.destroy());
+  for (const c of open.splice(0)) {
+    if ('close' in c) c.close();
+    else c.destroy();
+  }
   await sim?.stop();
   sim = undefined;
 });
