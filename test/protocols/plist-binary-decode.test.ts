@@ -159,7 +159,7 @@ describe('binary decoder rejects damaged input with PLIST_MALFORMED', () => {
     malformed(assemble([hex('6f 12 7fffffff')]), /UTF-16 string of 4294967294 bytes/);
     malformed(assemble([hex('4f 12 7fffffff')]), /data of 2147483647 bytes/);
     malformed(assemble([hex('5f 10 20 41')]), /ASCII string/);
-    malformed(assemble([hex('af 13 0fffffffffffffff 01')]), /array references/);
+    malformed(assemble([hex('af 12 0fffffff 01')]), /array references/);
     malformed(assemble([hex('df 11 ffff 01')]), /dict references/);
     malformed(assemble([hex('13 ffff')]), /integer of 8 bytes runs past/);
     malformed(assemble([hex('23 4000')]), /real/);
