@@ -37,8 +37,8 @@ export async function fingerprint(fs: SimFileSystem): Promise<Map<string, string
   const out = new Map<string, string>();
   for (const e of fs.entries()) {
     const hash = e.type === 'file' ? await sha1Of(fs.openRead(e)) : '';
-    const { domain, relativePath, ...meta } = e;
-    out.set(`${domain}/${relativePath}`, JSON.stringify({ ...meta, hash }));
+    const meta = [e.type, e.mode, e.size, e.mtime, e.ctime, e.birth, e.uid, e.gid, e.inode, e.protectionClass, e.target ?? null, hash];
+    out.set(`${e.domain}/${e.relativePath}`, JSON.stringify(meta));
   }
   return out;
 }
