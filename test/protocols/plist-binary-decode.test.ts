@@ -197,7 +197,7 @@ describe('binary decoder limits → PLIST_TOO_LARGE', () => {
 
   it('shared references that would expand exponentially stop at maxObjects', () => {
     // object i = [i+1, i+1] for 40 levels: 2^40 values if expanded.
-    const objects = Array.from({ length: 40 }, (_, i) => Buffer.from([0xa2, i + 1, i + 1]));
+    const objects: Buffer[] = Array.from({ length: 40 }, (_, i) => Buffer.from([0xa2, i + 1, i + 1]));
     objects.push(hex('09'));
     const started = Date.now();
     expectError(() => decodePlist(assemble(objects), { maxObjects: 100_000 }), 'PLIST_TOO_LARGE', /values produced/);
