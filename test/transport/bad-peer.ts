@@ -40,8 +40,12 @@ let cachedRecord: Buffer | undefined;
 
 function pairRecord(): Buffer {
   if (!cachedRecord) {
-    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'pkcs1', format: 'pem' } });
-    const certs = generatePairingCertificates(publicKey as unknown as string);
+    const { publicKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'pkcs1', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
+    const certs = generatePairingCertificates(publicKey);
     cachedRecord = encodePlist({ ...certs, HostID: 'BAD-PEER-HOST', SystemBUID: 'BAD-PEER-BUID', EscrowBag: Buffer.from('escrow') }, 'binary');
   }
   return cachedRecord;
