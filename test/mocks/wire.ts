@@ -84,11 +84,32 @@ export class MuxClient {
     return this.inbox.next(timeoutMs).then((r) => r.dict);
   }
 
-  /** Connect; on Result 0 returns the raw socket (the usbmuxd client stops reading it). */
+  /**
+   * Connect; on Result 0 returns the raw socket. Like libusbmuxd it reads exactly the reply packet, so bytes the
+   * device sends right after it (mobilebackup2 speaks first) stay on the socket.
+   */
   async connect(deviceId: number, port: number): Promise<net.Socket> {
-    const r = await this.request({ MessageType: 'Connect', DeviceID: deviceId, PortNumber: swapPort16(port) });
-    if (r.Number !== 0) throw Object.assign(new Error(`Connect refused: ${String(r.Number)}`), { number: r.Number });
     this.socket.off('data', this.onData);
+    const tag = this.tag++;
+    this.socket.write(encodeUsbmuxPlist({ MessageType: 'Connect', DeviceID: deviceId, PortNumber: swapPort16(port) }, tag));
+    const reply = await new Promise<PlistDict>((resolve, reject) => {
+      let buf = Buffer.alloc(0);
+      const onData = (c: Buffer): void => {
+        buf = Buffer.concat([buf, c]);
+        if (buf.length < 4 || buf.length < buf.readUInt32LE(0)) return;
+        const len = buf.readUInt32LE(0);
+        this.socket.off('data', onData);
+        this.socket.off('close', onClose);
+        this.socket.pause();
+        if (buf.length > len) this.socket.unshift(buf.subarray(len));
+        const [packet] = new UsbmuxDecoder().push(buf.subarray(0, len));
+        resolve(decodeUsbmuxPlistPayload(packet!));
+      };
+      const onClose = (): void => reject(new Error('usbmuxd connection closed'));
+      this.socket.on('data', onData);
+      this.socket.once('close', onClose);
+    });
+    if (reply.Number !== 0) throw Object.assign(new Error(`Connect refused: ${String(reply.Number)}`), { number: reply.Number });
     return this.socket;
   }
 
@@ -112,6 +133,7 @@ export class FramedClient {
     s.on('data', this.onData);
     s.on('close', () => this.inbox.end(new Error('connection closed')));
     s.on('error', () => undefined);
+    s.resume();
   }
 
   send(v: PlistValue): void {
@@ -166,6 +188,7 @@ export class AfcClient {
       for (const p of this.decoder.push(c)) this.inbox.put(p);
     });
     stream.on('close', () => this.inbox.end(new Error('AFC connection closed')));
+    stream.resume();
   }
 
   async op(operation: number, headerData: Buffer, payload: Buffer = Buffer.alloc(0)): Promise<AfcPacket & { sentNum: number }> {
