@@ -12,6 +12,7 @@ export const BPLIST_MAGIC = 'bplist00';
 const HEADER_SIZE = 8;
 const TRAILER_SIZE = 32;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const VALUES_PER_BYTE = 8;
 
 function malformed(message: string): ProtocolError {
   return new ProtocolError('PLIST_MALFORMED', `binary plist: ${message}`);
@@ -47,6 +48,11 @@ class BinaryPlistReader {
   /** Objects (and their contents) must lie in [HEADER_SIZE, end). */
   private readonly end: number;
   private readonly active: Uint8Array;
+  /**
+   * How many values decoding may produce. Writers share only scalars, so a real document yields at most about
+   * one value per reference slot (≤ its byte length); shared containers could expand exponentially instead.
+   */
+  private readonly budget: number;
   private produced = 0;
 
   constructor(
@@ -77,6 +83,7 @@ class BinaryPlistReader {
     this.top = Number(top);
     this.end = this.tableOffset;
     this.active = new Uint8Array(this.count);
+    this.budget = Math.min(limits.maxObjects, VALUES_PER_BYTE * b.length);
   }
 
   decode(): PlistValue {
@@ -115,7 +122,7 @@ class BinaryPlistReader {
   }
 
   private object(ref: number, depth: number): PlistValue {
-    if (++this.produced > this.limits.maxObjects) throw tooManyObjects(this.limits, '(values produced while decoding a binary plist)');
+    if (++this.produced > this.budget) throw this.overBudget();
     const b = this.b;
     const off = this.offsetOf(ref);
     const marker = b[off]!;
@@ -198,6 +205,14 @@ class BinaryPlistReader {
       default:
         throw malformed(`object #${ref} at offset ${off}: unknown marker 0x${marker.toString(16).padStart(2, '0')}`);
     }
+  }
+
+  private overBudget(): ProtocolError {
+    if (this.budget === this.limits.maxObjects) return tooManyObjects(this.limits, '(values produced while decoding a binary plist)');
+    return new ProtocolError(
+      'PLIST_TOO_LARGE',
+      `binary plist of ${this.b.length} bytes expands to more than ${this.budget} values produced through shared references`,
+    );
   }
 
   private enter(ref: number, off: number, depth: number): void {
