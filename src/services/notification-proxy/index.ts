@@ -84,6 +84,11 @@ export class NotificationProxyClient {
     };
   }
 
+  /** Whether the device answered Shutdown with ProxyDeath. */
+  get receivedProxyDeath(): boolean {
+    return this.proxyDeath;
+  }
+
   /** Resolves when the device has closed the proxy (ProxyDeath or connection end). */
   get done(): Promise<void> {
     return this.reading;
