@@ -30,6 +30,20 @@ describe('lockdown sessions', () => {
     await expectNoLeaks(baseline);
   });
 
+  it('sends StopSession with the session ID on close, then closes the TLS stream cleanly', async () => {
+    const seen: { request?: unknown; error?: unknown; err?: unknown }[] = [];
+    const logger = { debug: (o: object) => seen.push(o as never), info: () => undefined, warn: () => undefined };
+    sim = await startSimulator({ devices: [{ sessionSSL: true }], logger });
+    const dev = await connect(undefined, { muxAddress: sim.address, pairRecordDir: false });
+    await dev.lockdown.getValue(undefined, 'DeviceName');
+    await dev.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const requests = seen.filter((o) => 'request' in o);
+    expect(requests.map((o) => o.request)).toEqual(['QueryType', 'GetValue', 'StartSession', 'GetValue', 'StopSession']);
+    expect(requests.every((o) => o.error === undefined)).toBe(true);
+    expect(seen.filter((o) => 'err' in o)).toEqual([]);
+  });
+
   it('runs sessions in parallel on two simulated devices, each with services', async () => {
     sim = await startSimulator({ devices: [{ sessionSSL: true, serviceSSL: { [AFC_SERVICE]: true } }, { sessionSSL: false }] });
     const baseline = handleCounts();
