@@ -2,6 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { dlDownloadFiles, isPlistDict, type DLStatusResponse } from '../../../protocols/index.js';
 import type { DeviceLinkConnection } from './devicelink-connection.js';
 import { HostGoneError } from './errors.js';
@@ -60,9 +61,7 @@ export function memorySink(maxBytes: number, onDone: (data: Buffer) => void): Do
 /** Stream into a local file. */
 export function fileSink(path: string, onDone: () => void): DownloadSink {
   return streamSink(async (pass) => {
-    const out = createWriteStream(path, { mode: 0o600 });
-    pass.pipe(out);
-    await once(out, 'finish');
+    await pipeline(pass, createWriteStream(path, { mode: 0o600 }));
     onDone();
   });
 }
@@ -82,6 +81,19 @@ export async function downloadFiles(
   await dl.send(dlDownloadFiles(paths, progress));
   const failed = new Map<string, string>();
   let current: { path: string; sink: DownloadSink } | undefined;
+  // A sink that fails (e.g. the device cannot store the file) marks the file failed; the stream is still read to
+  // its end so the connection stays in sync.
+  const guarded = async (fn: (c: { path: string; sink: DownloadSink }) => Promise<void> | void): Promise<void> => {
+    const c = current;
+    if (!c) return;
+    try {
+      await fn(c);
+    } catch (err) {
+      if (err instanceof HostGoneError) throw err;
+      failed.set(c.path, (err as Error).message);
+      current = undefined;
+    }
+  };
   try {
     await dl.readDownloadStream(async (ev) => {
       switch (ev.type) {
@@ -89,17 +101,15 @@ export async function downloadFiles(
           current = { path: ev.path, sink: sinkFor(ev.path) ?? ignore };
           return;
         case 'data':
-          await current?.sink.write(ev.data);
+          await guarded((c) => c.sink.write(ev.data));
           return;
         case 'file-end':
-          await current?.sink.end();
+          await guarded((c) => c.sink.end());
           current = undefined;
           return;
         case 'file-error':
-          if (current) {
-            failed.set(current.path, ev.message);
-            await current.sink.fail(ev.message);
-          }
+          if (current) failed.set(current.path, ev.message);
+          await guarded((c) => c.sink.fail(ev.message));
           current = undefined;
           return;
         case 'end':
