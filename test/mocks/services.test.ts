@@ -129,3 +129,20 @@ describe('installation_proxy', () => {
     expect(((await ip.next()) as PlistDict).Status).toBe('Complete');
   });
 });
+
+describe('springboardservices and diagnostics_relay', () => {
+  it('returns a PNG icon per bundle id and MobileGestalt PasswordConfigured', async () => {
+    sim = await startTestSimulator({ devices: [{ sessionSSL: false, passcodeSet: true }] });
+    const sb = new FramedClient(await service('com.apple.springboardservices'));
+    open.push(sb);
+    const icon = await sb.request({ command: 'getIconPNGData', bundleId: 'com.example.notes' });
+    const png = Buffer.from(icon.pngData as Uint8Array);
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(png.readUInt32BE(16)).toBe(8); // IHDR width
+    const dr = new FramedClient(await service('com.apple.mobile.diagnostics_relay'));
+    open.push(dr);
+    const g = await dr.request({ Request: 'MobileGestalt', MobileGestaltKeys: ['PasswordConfigured'] });
+    expect(g).toMatchObject({ Status: 'Success', Diagnostics: { MobileGestalt: { PasswordConfigured: true } } });
+    expect(await dr.request({ Request: 'Goodbye' })).toEqual({ Status: 'Success' });
+  });
+});
