@@ -62,11 +62,9 @@ export function parsePairRecord(data: Uint8Array): PairRecord {
   if (typeof value.WiFiMACAddress === 'string') rec.WiFiMACAddress = value.WiFiMACAddress;
   const known = new Set<string>(['HostID', 'SystemBUID', 'EscrowBag', 'WiFiMACAddress', ...PEM_KEYS]);
   for (const [k, v] of Object.entries(value)) if (!known.has(k) && v !== undefined) rec.extra[k] = v;
-  for (const k of ['HostCertificate', 'HostPrivateKey', 'RootCertificate'] as const) {
-    if (!rec[k]) throw invalidPairRecord(`no ${k}`);
-  }
-  rec.RootPrivateKey ??= Buffer.alloc(0);
-  rec.DeviceCertificate ??= Buffer.alloc(0);
+  // Certificates are only needed for TLS; a record without them still works with devices that do not ask for TLS
+  // (upgradeToTls reports the missing certificate if one does).
+  for (const k of PEM_KEYS) rec[k] ??= Buffer.alloc(0);
   return rec as PairRecord;
 }
 

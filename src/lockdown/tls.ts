@@ -14,6 +14,14 @@ export interface TlsCredentials {
  * `maxTls10` caps the version at TLS 1.0 (libimobiledevice does this for iOS < 10).
  */
 export function upgradeToTls(stream: Duplex, creds: TlsCredentials, what: string, opts: WaitOptions & { maxTls10?: boolean } = {}): Promise<TLSSocket> {
+  if (creds.cert.length === 0 || creds.key.length === 0) {
+    stream.destroy();
+    return Promise.reject(
+      new IBackupError('PAIR_RECORD_INVALID', `${what} asks for TLS but the pair record has no host certificate or key`, {
+        hint: 'Pair again: `ibackup unpair` then `ibackup pair`.',
+      }),
+    );
+  }
   let tls: TLSSocket | undefined;
   return withDeadline<TLSSocket>(
     `TLS handshake with ${what}`,
