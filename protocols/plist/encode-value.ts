@@ -88,12 +88,21 @@ export function classify(v: unknown, path: ValuePath): Classified {
   }
 }
 
-/** Tracks the containers on the current encoding path so a self-containing value fails instead of recursing forever. */
+/** Deeper nesting than this is refused when encoding (decoders accept 512 by default). */
+export const MAX_ENCODE_DEPTH = 1024;
+
+/**
+ * Tracks the containers on the current encoding path so a self-containing value fails instead of recursing
+ * forever, and absurd nesting fails with PLIST_UNSUPPORTED instead of overflowing the stack.
+ */
 export class CycleGuard {
   private readonly active = new Set<object>();
   enter(container: object, path: ValuePath): void {
     if (this.active.has(container)) {
       throw new ProtocolError('PLIST_UNSUPPORTED', `cannot encode a plist: the value at ${path.toString()} contains itself`);
+    }
+    if (this.active.size >= MAX_ENCODE_DEPTH) {
+      throw new ProtocolError('PLIST_UNSUPPORTED', `cannot encode a plist nested more than ${MAX_ENCODE_DEPTH} containers deep`);
     }
     this.active.add(container);
   }

@@ -150,6 +150,12 @@ describe.each(FORMATS)('%s round trip', (format) => {
     }
   });
 
+  it('refuses absurd nesting with PLIST_UNSUPPORTED instead of overflowing the stack', () => {
+    let v: PlistValue = 1;
+    for (let i = 0; i < 100_000; i++) v = i % 2 ? [v] : { k: v };
+    expect(() => encodePlist(v, format)).toThrow(/nested more than 1024 containers deep/);
+  });
+
   it('allows the same (non-cyclic) object twice', () => {
     const shared = { a: [1, 2] };
     expect(roundTrip([shared, shared, { x: shared }], format)).toEqual([shared, shared, { x: shared }]);
