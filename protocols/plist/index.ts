@@ -18,7 +18,7 @@ export interface PlistDecodeLimits {
   maxBytes?: number;
   /** Maximum number of objects in a binary plist / elements in an XML plist (default 4,000,000). */
   maxObjects?: number;
-  /** Maximum nesting depth (default 512). */
+  /** Maximum nesting depth (default 512; values above 1024 are treated as 1024). */
   maxDepth?: number;
 }
 

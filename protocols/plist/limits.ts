@@ -27,12 +27,15 @@ function pick(value: number | undefined, fallback: number, name: string): number
   return Math.floor(value);
 }
 
+/** Decoders recurse per nesting level; a larger maxDepth is clamped to this so the stack cannot overflow. */
+export const MAX_DEPTH_CAP = 1024;
+
 export function resolveLimits(limits: PlistLimitsInput | undefined): ResolvedPlistLimits {
   if (!limits) return DEFAULT_PLIST_LIMITS;
   return {
     maxBytes: pick(limits.maxBytes, DEFAULT_PLIST_LIMITS.maxBytes, 'maxBytes'),
     maxObjects: pick(limits.maxObjects, DEFAULT_PLIST_LIMITS.maxObjects, 'maxObjects'),
-    maxDepth: pick(limits.maxDepth, DEFAULT_PLIST_LIMITS.maxDepth, 'maxDepth'),
+    maxDepth: Math.min(MAX_DEPTH_CAP, pick(limits.maxDepth, DEFAULT_PLIST_LIMITS.maxDepth, 'maxDepth')),
   };
 }
 

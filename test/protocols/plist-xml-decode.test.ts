@@ -188,8 +188,9 @@ describe('XML decoder limits → PLIST_TOO_LARGE', () => {
     expect(() => decode(deep(512))).not.toThrow();
     expectError(() => decode(deep(513)), 'PLIST_TOO_LARGE', /deeper than the limit of 512/);
     expectError(() => decode(deep(5), { maxDepth: 4 }), 'PLIST_TOO_LARGE');
-    // a hostile depth fails cleanly instead of overflowing the stack
+    // a hostile depth fails cleanly instead of overflowing the stack, even when the caller raises the limit
     expectError(() => decode(deep(200_000)), 'PLIST_TOO_LARGE');
+    expectError(() => decode(deep(200_000), { maxDepth: 1e9 }), 'PLIST_TOO_LARGE', /limit of 1024 levels/);
   });
 
   it('maxObjects', () => {
