@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, lstat, lutimes, mkdir, open, rename, symlink, unlink, utimes } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { layerLogger } from '../../log.js';
 import { BackupReaderError, encryptedError } from './errors.js';
 import { safeSegments } from './safe-path.js';
@@ -54,11 +53,18 @@ async function writeFileEntry(backup: Backup, entry: BackupEntry, dest: string, 
   let written = 0;
   try {
     const input = backup.readFile(entry);
-    const output = fh.createWriteStream({ autoClose: false });
-    input.on('data', (chunk: Buffer) => {
-      written += chunk.length;
-    });
-    await pipeline(input, output, { signal });
+    try {
+      // One chunk at a time: each write is awaited before the next read (backpressure, bounded memory).
+      for await (const chunk of input) {
+        signal?.throwIfAborted();
+        const buf = chunk as Buffer;
+        let off = 0;
+        while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+        written += buf.length;
+      }
+    } finally {
+      input.destroy();
+    }
     await fh.chmod(entry.mode & PERM_MASK);
     await fh.utimes(entry.atime ?? entry.mtime, entry.mtime);
     await fh.close();
