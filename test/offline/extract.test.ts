@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openBackup } from '../../src/backup/reader/open-backup.js';
 import { safeSegments } from '../../src/backup/reader/safe-path.js';
+import type { BackupEntry } from '../../src/backup/reader/types.js';
 import { makeBackupFixture, sampleEntries, type FixtureEntry } from '../helpers/backup-fixture.js';
 import { runCommand } from './run-command.js';
 
@@ -186,7 +187,7 @@ describe('encrypted backups', () => {
 
     // Manifest.mbdb is not encrypted: the file list still works, the contents do not.
     const mb = await openBackup(join(dir, 'enc-mbdb'));
-    const files = [];
+    const files: BackupEntry[] = [];
     for await (const e of mb.files({ type: 'file' })) files.push(e);
     expect(files.length).toBe(sampleEntries().filter((e) => e.type === 'file').length);
     expect(() => mb.readFile(files[0]!)).toThrow(expect.objectContaining({ code: 'BACKUP_ENCRYPTED' }));
