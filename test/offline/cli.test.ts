@@ -26,6 +26,7 @@ describe('list', () => {
     const dir = freshDir();
     threeDevices(dir);
     writeFileSync(join(dir, 'not-a-backup.txt'), 'x');
+    makeBackupFixture({ root: dir, udid: '00008110-000A', folder: '.ibackup-staging-00008110-000A' }); // the engine's work in progress
     makeBackupFixture({ root: join(dir, 'empty-folder'), udid: 'x' }); // a backup one level too deep is not listed
     const r = await runCommand(['list', '--dir', dir, '--json']);
     expect(r.code).toBe(0);

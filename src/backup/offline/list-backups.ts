@@ -18,14 +18,15 @@ export interface ListBackupsOptions {
 
 /**
  * Every backup in the folder (including archived copies `<UDID>-YYYYMMDD-HHMMSS`), sorted by name. Folders that
- * are not backups are skipped; a backup whose plists cannot be read is still listed with what is known.
+ * are not backups, and hidden folders (staging areas), are skipped; a backup whose plists cannot be read is still listed with what is known.
  * A missing folder gives an empty list.
  */
 export async function listBackups(opts: ListBackupsOptions = {}): Promise<BackupSummary[]> {
   const dir = opts.dir ?? defaultBackupRoot();
   let names: string[];
   try {
-    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+    // Hidden folders are work in progress (the engine's `.ibackup-staging-<UDID>`, a partial archive): not backups.
+    names = (await readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
