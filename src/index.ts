@@ -21,3 +21,6 @@ export { AfcClient, AfcStatusError, AFC_SERVICE } from './services/afc/index.js'
 export type { AfcFileInfo } from './services/afc/index.js';
 export { browseApplications, INSTALLATION_PROXY_SERVICE } from './services/installation-proxy/index.js';
 // --- end device connection ---
+// --- Restore (issue #6) ---
+export { restore, restoreRequestOptions, checkBackupForRestore, RESTORE_APPLICATIONS_PATH } from './backup/restore/index.js';
+export type { RestoreOptions, RestoreEvent, RestorePhase, RestoreProgress, RestoreResult, CheckedBackup } from './backup/restore/index.js';
