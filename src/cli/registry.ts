@@ -19,3 +19,6 @@ import { pairCommand } from './commands/pair.js';
 import { validateCommand } from './commands/validate.js';
 import { unpairCommand } from './commands/unpair.js';
 commands.push(devicesCommand, infoCommand, pairCommand, validateCommand, unpairCommand);
+// Restore (issue #6).
+import { restoreCommand } from './commands/restore.js';
+commands.push(restoreCommand);
