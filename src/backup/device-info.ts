@@ -3,7 +3,8 @@ import type { Logger } from '../log.js';
 import type { DeviceHandle } from '../lockdown/device.js';
 import type { AfcClient } from '../services/afc/index.js';
 import { browseApplications, INSTALLATION_PROXY_SERVICE } from '../services/installation-proxy/index.js';
-import { IBOOKS_DATA_PATH, ITUNES_FILES, type InfoPlistSources } from './info-plist.js';
+import { fetchAppIcons } from './app-icons.js';
+import { appsWithMetadata, IBOOKS_DATA_PATH, ITUNES_FILES, type InfoPlistSources } from './info-plist.js';
 
 /** Read a small AFC file if it exists and is not empty; undefined otherwise (never throws). */
 async function readIfPresent(afc: AfcClient, path: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
@@ -48,6 +49,8 @@ export async function collectInfoSources(
     log?.info({ err: (err as Error).message }, 'no app list from installation_proxy; Info.plist lists no apps');
   }
 
+  const icons = await fetchAppIcons(device, appsWithMetadata(apps), { signal, log });
+
   const itunesFiles: Record<string, Uint8Array> = {};
   for (const name of ITUNES_FILES) {
     const data = await readIfPresent(afc, `/iTunes_Control/iTunes/${name}`, signal);
@@ -61,6 +64,7 @@ export async function collectInfoSources(
     itunesSettings: isPlistDict(itunesSettings) ? itunesSettings : {},
     minItunesVersion: typeof minItunes === 'string' ? minItunes : undefined,
     apps,
+    icons,
     itunesFiles,
     ibooksData,
   };

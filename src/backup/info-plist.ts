@@ -31,6 +31,8 @@ export interface InfoPlistSources {
   minItunesVersion?: string;
   /** installation_proxy Browse results for user apps (CFBundleIdentifier, ApplicationSINF, iTunesMetadata). */
   apps?: PlistDict[];
+  /** springboardservices icons (PNG) by bundle id → `PlaceholderIcon`. */
+  icons?: Record<string, Uint8Array>;
   /** AFC /iTunes_Control/iTunes/<name> contents by name. */
   itunesFiles?: Record<string, Uint8Array>;
   /** AFC /Books/iBooksData2.plist. */
@@ -41,6 +43,13 @@ export interface InfoPlistSources {
 
 export function missingLockdownKeys(lockdown: PlistDict): string[] {
   return REQUIRED_LOCKDOWN_KEYS.filter((k) => typeof lockdown[k] !== 'string');
+}
+
+/** Bundle ids of the apps that get an `Applications` entry (those with both SINF and iTunes metadata). */
+export function appsWithMetadata(apps: PlistDict[] | undefined): string[] {
+  return (apps ?? [])
+    .filter((a) => typeof a.CFBundleIdentifier === 'string' && a.ApplicationSINF !== undefined && a.iTunesMetadata !== undefined)
+    .map((a) => a.CFBundleIdentifier as string);
 }
 
 /** Info.plist as Finder/idevicebackup2 write it before asking the device for a backup. */
@@ -54,7 +63,12 @@ export function buildInfoPlist(src: InfoPlistSources): PlistDict {
     if (typeof id !== 'string') continue;
     installed.push(id);
     if (app.ApplicationSINF !== undefined && app.iTunesMetadata !== undefined) {
-      applications[id] = { ApplicationSINF: app.ApplicationSINF, iTunesMetadata: app.iTunesMetadata };
+      const icon = src.icons?.[id];
+      applications[id] = {
+        ApplicationSINF: app.ApplicationSINF,
+        PlaceholderIcon: icon && icon.length > 0 ? Buffer.from(icon) : undefined,
+        iTunesMetadata: app.iTunesMetadata,
+      };
     }
   }
   const itunesFiles: PlistDict = {};

@@ -39,8 +39,13 @@ export class ProgressTracker {
     this.bytesDone += n;
     this.batchBytes += n;
     const t = this.now();
-    this.window.push({ t, bytes: this.bytesDone });
-    while (this.window.length > 2 && t - this.window[0]!.t > 5000) this.window.shift();
+    const lastSample = this.window[this.window.length - 1];
+    if (!lastSample || t - lastSample.t >= 100) {
+      this.window.push({ t, bytes: this.bytesDone });
+      while (this.window.length > 2 && t - this.window[0]!.t > 5000) this.window.shift();
+    } else {
+      lastSample.bytes = this.bytesDone;
+    }
     if (this.batchTotal > 0) {
       const frac = Math.min(1, this.batchBytes / this.batchTotal);
       this.bump(this.batchStartPercent + (this.batchTargetPercent - this.batchStartPercent) * frac);

@@ -6,20 +6,31 @@ import { deviceErrorCode, deviceErrorString, isHostFsError } from '../errno.js';
 import type { Mb2HostContext } from '../host-context.js';
 import { CONTINUE, sendStatus, type HandlerOutcome } from './types.js';
 
-/** Files being fsynced/closed/renamed while the next ones stream in. */
+/** Files being written/fsynced/renamed while the next ones stream in. */
 const FINALIZE_IN_FLIGHT = 8;
+/**
+ * Files up to this size are collected in memory and written in the background once complete, so the socket keeps
+ * flowing across many small files; larger files stream to disk as they arrive. Memory use stays bounded by
+ * FINALIZE_IN_FLIGHT × this + the writer's write-behind buffer.
+ */
+const SMALL_FILE_BYTES = 512 * 1024;
 
 interface IncomingFile {
   deviceName: string;
   devicePath: string;
+  hostPath: string;
+  /** Small-file mode: the data so far (views into received chunks). */
+  chunks: Uint8Array[] | undefined;
+  /** Streaming mode. */
   writer: AtomicFileWriter | undefined;
   bytes: number;
+  failed: boolean;
 }
 
 /**
  * `[DLMessageUploadFiles, {opts}, progress, totalBytes]`: receive files device → host from the raw stream that
- * follows. Each file goes to a temporary name and is renamed into place when complete; the socket is read only
- * as fast as the disk takes the data.
+ * follows. Every file is written under a temporary name and renamed into place when complete (never written in
+ * place); the socket is read only as fast as the disk takes the data.
  */
 export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<HandlerOutcome> {
   if (msg.length < 4) {
@@ -35,11 +46,25 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
 
   const fail = async (file: IncomingFile, err: unknown): Promise<void> => {
     lastError = err;
+    file.failed = true;
+    file.chunks = undefined;
     const writer = file.writer;
     file.writer = undefined;
     await writer?.abort();
     ctx.observer?.fileFailed?.({ deviceName: file.deviceName, devicePath: file.devicePath, message: deviceErrorString(err) });
     ctx.log?.warn({ devicePath: file.devicePath, err: deviceErrorString(err) }, 'could not store a file from the device');
+  };
+  const guarded = async (file: IncomingFile, op: () => Promise<void>): Promise<void> => {
+    try {
+      await op();
+    } catch (err) {
+      if (!isHostFsError(err)) throw err;
+      await fail(file, err);
+    }
+  };
+  const done = (file: IncomingFile): void => {
+    ctx.touchedDir?.(dirname(file.hostPath));
+    ctx.observer?.fileReceived?.({ deviceName: file.deviceName, devicePath: file.devicePath, bytes: file.bytes });
   };
 
   try {
@@ -47,46 +72,46 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
       for (const ev of decoder.push(chunk)) {
         switch (ev.type) {
           case 'file': {
-            if (current?.writer) await current.writer.abort();
+            await current?.writer?.abort();
             const hostPath = await ctx.paths.resolve(ev.hostPath, 'write');
-            current = { deviceName: ev.deviceName, devicePath: ev.hostPath, writer: undefined, bytes: 0 };
-            try {
-              current.writer = await AtomicFileWriter.create(hostPath);
-            } catch (err) {
-              if (!isHostFsError(err)) throw err;
-              await fail(current, err);
-            }
+            current = { deviceName: ev.deviceName, devicePath: ev.hostPath, hostPath, chunks: [], writer: undefined, bytes: 0, failed: false };
             break;
           }
           case 'data': {
             ctx.observer?.bytesReceived?.(ev.data.length);
-            if (!current) throw new IBackupError('DL_STREAM_INVALID', 'The device sent file data before a file name.');
-            current.bytes += ev.data.length;
-            if (current.writer) {
-              try {
-                await current.writer.write(ev.data);
-              } catch (err) {
-                if (!isHostFsError(err)) throw err;
-                await fail(current, err);
-              }
+            const file = current;
+            if (!file) throw new IBackupError('DL_STREAM_INVALID', 'The device sent file data before a file name.');
+            file.bytes += ev.data.length;
+            if (file.failed) break;
+            if (file.chunks && file.bytes > SMALL_FILE_BYTES) {
+              // Too big to hold: switch to streaming.
+              const held = file.chunks;
+              file.chunks = undefined;
+              await guarded(file, async () => {
+                file.writer = await AtomicFileWriter.create(file.hostPath);
+                for (const c of held) await file.writer.write(c);
+              });
+            }
+            if (file.chunks) file.chunks.push(ev.data);
+            else if (file.writer) {
+              const writer = file.writer;
+              await guarded(file, () => writer.write(ev.data));
             }
             break;
           }
           case 'file-end': {
             const file = current;
             current = undefined;
-            if (!file?.writer) break;
-            const writer = file.writer;
-            await finalize.add(async () => {
-              try {
-                await writer.commit(fsync);
-                ctx.touchedDir?.(dirname(writer.finalPath));
-                ctx.observer?.fileReceived?.({ deviceName: file.deviceName, devicePath: file.devicePath, bytes: file.bytes });
-              } catch (err) {
-                await fail(file, err);
-                await writer.abort();
-              }
-            });
+            if (!file || file.failed) break;
+            await finalize.add(() =>
+              guarded(file, async () => {
+                if (file.writer) await file.writer.commit(fsync);
+                else await AtomicFileWriter.writeWhole(file.hostPath, file.chunks ?? [], fsync);
+                done(file);
+              }).catch((err: unknown) => {
+                lastError ??= err;
+              }),
+            );
             break;
           }
           case 'file-error': {
@@ -95,6 +120,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             if (!file) break;
             await file.writer?.abort();
             file.writer = undefined;
+            file.chunks = undefined;
             ctx.observer?.fileFailed?.({ deviceName: file.deviceName, devicePath: file.devicePath, message: ev.message });
             ctx.log?.warn({ devicePath: file.devicePath, message: ev.message }, 'the device could not send a file');
             break;
@@ -110,7 +136,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
     await finalize.drain();
     throw err;
   }
-  if (current?.writer) await current.writer.abort();
+  await current?.writer?.abort();
   await finalize.drain();
   if (lastError !== undefined) await sendStatus(ctx, deviceErrorCode(lastError), deviceErrorString(lastError), {});
   else await sendStatus(ctx, 0, undefined, {});
