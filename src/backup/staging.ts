@@ -68,13 +68,22 @@ export async function recoverInterrupted(f: BackupFolders, log?: Logger): Promis
   }
 }
 
+/** Lock files this process holds (a lock file with our pid that is not listed here is stale: pid reuse). */
+const heldLocks = new Set<string>();
+
 /** Exclusive lock file with our pid; a lock whose process is gone is taken over. */
 async function takeLock(path: string): Promise<void> {
+  if (heldLocks.has(path)) {
+    throw new IBackupError('BACKUP_IN_PROGRESS', 'A backup of this device is already running in this process.', {
+      hint: 'Wait for it to finish.',
+    });
+  }
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fh = await open(path, 'wx', 0o644);
       await fh.writeFile(`${process.pid}\n`);
       await fh.close();
+      heldLocks.add(path);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -142,6 +151,7 @@ export class BackupStaging {
       return new BackupStaging(f, incremental, cloned, dirty, opts.log);
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
+      heldLocks.delete(f.lock);
       await unlink(f.lock).catch(() => undefined);
       throw err;
     }
@@ -189,6 +199,7 @@ export class BackupStaging {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    heldLocks.delete(this.folders.lock);
     await unlink(this.folders.lock).catch(() => undefined);
   }
 }
