@@ -24,3 +24,9 @@ export { browseApplications, INSTALLATION_PROXY_SERVICE } from './services/insta
 // --- Restore (issue #6) ---
 export { restore, restoreRequestOptions, checkBackupForRestore, RESTORE_APPLICATIONS_PATH } from './backup/restore/index.js';
 export type { RestoreOptions, RestoreEvent, RestorePhase, RestoreProgress, RestoreResult, CheckedBackup } from './backup/restore/index.js';
+// --- Backup (issue #5) ---
+export { backup, backupWithEvents, BackupNotification } from './backup/index.js';
+export type { BackupOptions, BackupEvent, BackupPhase, BackupProgress, BackupResult } from './backup/index.js';
+export { MobileBackup2Client, MOBILEBACKUP2_SERVICE, DeviceLinkConnection, runDeviceLinkLoop, deviceRequestHandlers } from './services/mobilebackup2/index.js';
+export type { Mb2HostContext, Mb2LoopObserver, DevicePathResolver, DeviceRequestHandler } from './services/mobilebackup2/index.js';
+// --- end backup ---
