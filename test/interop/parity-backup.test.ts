@@ -7,12 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DatasetName } from '../../mocks/index.js';
 import { backup } from '../../src/backup/index.js';
 import { runTool, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { expectBackupOf, fingerprint, IDEVICEBACKUP2, readPlistFile } from './idevicebackup2-support.js';
 
 /** Datasets compared here. `photos` (~12 GB per backup) runs only with IBACKUP_HEAVY_TESTS=1. */
-const DATASETS = ['small', ...(process.env.IBACKUP_HEAVY_TESTS === '1' ? ['photos'] : [])] as const;
+const DATASETS: DatasetName[] = ['small', ...(process.env.IBACKUP_HEAVY_TESTS === '1' ? (['photos'] as const) : [])];
 /** Files whose content carries per-backup values (dates, UUIDs, GUID); compared by keys/values below instead. */
 const PER_BACKUP = new Set(['Info.plist', 'Status.plist', 'Manifest.plist']);
 
