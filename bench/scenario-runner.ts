@@ -1,0 +1,303 @@
+// Runs one scenario: its own simulator process, the sink ceiling, warm-up, then ours/theirs pairs (A B A B) into
+// fresh folders that are deleted (and synced away) after each measurement.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runMeasured, type Measured } from './measure.js';
+import { BenchSimulator } from './sim-control.js';
+import { MB, mbPerSecond, median, perSecond, round, speedup } from './stats.js';
+import { commandFor, sinkCommand, type Operation, type Tool } from './tools.js';
+import type { CeilingRun, PairResult, ScenarioResult, ScenarioSpec, ToolRun } from './types.js';
+
+export interface RunContext {
+  workDir: string;
+  log: (line: string) => void;
+  quick: boolean;
+  machine: string;
+  date: string;
+}
+
+class RunFailed extends Error {}
+
+function freshDir(ctx: RunContext, label: string): string {
+  mkdirSync(ctx.workDir, { recursive: true });
+  return mkdtempSync(join(ctx.workDir, `${label}-`));
+}
+
+/** Delete a run's folder and flush the page cache's dirty data so the next run starts from a quiet disk. */
+function dispose(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  try {
+    execFileSync('sync');
+  } catch {
+    // sync is best effort
+  }
+}
+
+function failure(what: string, m: Measured): RunFailed {
+  const out = `${m.stderrTail}\n${m.stdoutTail}`.trim().split('\n').slice(-8).join('\n');
+  return new RunFailed(`${what} exited with ${m.exitCode}:\n${out}`);
+}
+
+interface Moved {
+  bytes: number;
+  files: number;
+}
+
+/** Run one tool once, measured; returns the run and what the simulator says it moved. */
+async function runTool(
+  ctx: RunContext,
+  sim: BenchSimulator,
+  tool: Tool,
+  op: Operation,
+  udid: string,
+  root: string,
+  expectMode?: 'full' | 'incremental',
+): Promise<ToolRun> {
+  const before = await sim.stats(udid);
+  const c = commandFor(tool, op, udid, root);
+  const cpu0 = sim.cpuSeconds();
+  const m = await runMeasured(c.cmd, c.args, {
+    env: sim.env({ IBACKUP_PAIR_RECORD_DIR: join(ctx.workDir, 'pair-records') }),
+    scratchDir: ctx.workDir,
+  });
+  const simCpu = sim.cpuSeconds() - cpu0;
+  if (m.exitCode !== 0) throw failure(`${tool} ${op}`, m);
+  const after = await sim.stats(udid);
+  let moved: Moved;
+  if (op === 'backup') {
+    const r = after.backup;
+    if (!r || after.backups !== before.backups + 1) throw new RunFailed(`${tool} backup: the simulator recorded no finished backup`);
+    if (expectMode && r.mode !== expectMode) throw new RunFailed(`${tool} backup was ${r.mode}, expected ${expectMode}`);
+    moved = { bytes: r.bytesUploaded, files: r.filesUploaded };
+  } else {
+    const r = after.restore;
+    if (!r || after.restores !== before.restores + 1) throw new RunFailed(`${tool} restore: the simulator recorded no finished restore`);
+    moved = { bytes: r.bytesRestored, files: r.filesRestored };
+  }
+  const run: ToolRun = {
+    tool,
+    exit_code: m.exitCode,
+    wall_s: round(m.wallSeconds, 3),
+    user_s: round(m.userSeconds, 2),
+    sys_s: round(m.sysSeconds, 2),
+    cpu_s: round(m.cpuSeconds, 2),
+    peak_rss_mb: round(m.peakRssBytes / MB, 1),
+    bytes: moved.bytes,
+    files: moved.files,
+    mbps: round(mbPerSecond(moved.bytes, m.wallSeconds), 1),
+    files_per_s: round(perSecond(moved.files, m.wallSeconds), 0),
+    sim_cpu_s: round(simCpu, 2),
+  };
+  ctx.log(
+    `    ${tool.padEnd(6)} ${op.padEnd(7)} ${run.wall_s.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ` +
+      `${String(run.files_per_s).padStart(6)} files/s  cpu ${run.cpu_s.toFixed(2)} s  rss ${run.peak_rss_mb} MB  sim cpu ${run.sim_cpu_s} s`,
+  );
+  return run;
+}
+
+async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string, runs: number): Promise<CeilingRun[]> {
+  const out: CeilingRun[] = [];
+  for (let i = 0; i < runs; i++) {
+    const c = sinkCommand(udid);
+    const cpu0 = sim.cpuSeconds();
+    const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir });
+    const simCpu = sim.cpuSeconds() - cpu0;
+    if (m.exitCode !== 0) throw failure('sink', m);
+    const r = JSON.parse(m.stdoutTail.trim().split('\n').at(-1) ?? '{}') as { files: number; bytes: number; seconds: number };
+    const run: CeilingRun = {
+      mbps: round(mbPerSecond(r.bytes, r.seconds), 1),
+      files_per_s: round(perSecond(r.files, r.seconds), 0),
+      seconds: round(r.seconds, 3),
+      sink_cpu_s: round(m.cpuSeconds, 2),
+      sim_cpu_s: round(simCpu, 2),
+    };
+    ctx.log(`    sink   ceiling ${run.seconds.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ${String(run.files_per_s).padStart(6)} files/s  sink cpu ${run.sink_cpu_s} s  sim cpu ${run.sim_cpu_s} s`);
+    out.push(run);
+  }
+  return out;
+}
+
+function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult[], allRuns: ToolRun[], ceiling: CeilingRun[], notes: string[]): ScenarioResult {
+  const pick = (tool: 'ours' | 'theirs') => pairs.map((p) => p[tool]);
+  const med = (tool: 'ours' | 'theirs', f: (r: ToolRun) => number) => round(median(pick(tool).map(f)), 2);
+  const peak = (tool: 'ours' | 'theirs') => round(Math.max(0, ...allRuns.filter((r) => r.tool === tool).map((r) => r.peak_rss_mb)), 1);
+  const oursMbps = med('ours', (r) => r.mbps);
+  const theirsMbps = med('theirs', (r) => r.mbps);
+  const ceilingMbps = ceiling.length > 0 ? Math.max(...ceiling.map((c) => c.mbps)) : undefined;
+  return {
+    scenario: spec.name,
+    variant: spec.variant,
+    kind: spec.kind,
+    dataset: spec.dataset,
+    bytes: pairs[0]?.ours.bytes ?? 0,
+    files: pairs[0]?.ours.files ?? 0,
+    ours_mbps: oursMbps,
+    theirs_mbps: theirsMbps,
+    ours_files_per_s: med('ours', (r) => r.files_per_s),
+    theirs_files_per_s: med('theirs', (r) => r.files_per_s),
+    ours_wall_s: med('ours', (r) => r.wall_s),
+    theirs_wall_s: med('theirs', (r) => r.wall_s),
+    ours_cpu_s: med('ours', (r) => r.cpu_s),
+    theirs_cpu_s: med('theirs', (r) => r.cpu_s),
+    ours_peak_rss_mb: peak('ours'),
+    theirs_peak_rss_mb: peak('theirs'),
+    speedup_median: round(median(pairs.map((p) => p.speedup)), 3),
+    pairs,
+    sim_ceiling_mbps: ceilingMbps,
+    sim_ceiling_runs: ceiling.length > 0 ? ceiling : undefined,
+    ceiling_over_ours: ceilingMbps !== undefined && oursMbps > 0 ? round(ceilingMbps / oursMbps, 2) : undefined,
+    ceiling_over_theirs: ceilingMbps !== undefined && theirsMbps > 0 ? round(ceilingMbps / theirsMbps, 2) : undefined,
+    notes,
+    date: ctx.date,
+    quick: ctx.quick,
+    machine: ctx.machine,
+  };
+}
+
+function pairOf(i: number, ours: ToolRun, theirs: ToolRun): PairResult {
+  return { pair: i, ours, theirs, speedup: round(speedup(ours.wall_s, theirs.wall_s), 3) };
+}
+
+async function startSim(ctx: RunContext, spec: ScenarioSpec, devices: number): Promise<{ sim: BenchSimulator; dir: string }> {
+  const dir = freshDir(ctx, `sim-${spec.name}-${spec.variant}`);
+  const sim = await BenchSimulator.start({
+    socketPath: join(dir, 'mux.sock'),
+    stateDir: join(dir, 'state'),
+    dataset: spec.dataset,
+    devices,
+    sessionSSL: spec.variant !== 'plain',
+    serviceSSL: spec.variant === 'tls',
+  });
+  return { sim, dir };
+}
+
+/** large / many / photos / small: full backups into fresh folders. */
+async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  const { sim, dir } = await startSim(ctx, spec, 1);
+  const udid = sim.udids[0] as string;
+  try {
+    const ceiling = await measureCeiling(ctx, sim, udid, spec.ceilingRuns);
+    const all: ToolRun[] = [];
+    const once = async (tool: Tool): Promise<ToolRun> => {
+      const root = freshDir(ctx, `${tool}-backup`);
+      try {
+        const r = await runTool(ctx, sim, tool, 'backup', udid, root, 'full');
+        all.push(r);
+        return r;
+      } finally {
+        dispose(root);
+      }
+    };
+    for (let w = 0; w < spec.warmups; w++) {
+      ctx.log('  warm-up');
+      await once('ours');
+      await once('theirs');
+    }
+    const pairs: PairResult[] = [];
+    for (let i = 1; i <= spec.pairs; i++) {
+      ctx.log(`  pair ${i}`);
+      const ours = await once('ours');
+      const theirs = await once('theirs');
+      pairs.push(pairOf(i, ours, theirs));
+    }
+    return summarise(spec, ctx, pairs, all, ceiling, []);
+  } finally {
+    await sim.close();
+    dispose(dir);
+  }
+}
+
+/**
+ * incremental: two identical simulated devices, one per tool, so each tool's previous backup is the one the device
+ * remembers. After one full backup each, every round changes the same `changeFraction` of files on both devices
+ * (same mutation seed) and times one incremental backup per tool.
+ */
+async function incrementalScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  const { sim, dir } = await startSim(ctx, spec, 2);
+  const [oursUdid, theirsUdid] = sim.udids as [string, string];
+  const roots = { ours: freshDir(ctx, 'ours-incr'), theirs: freshDir(ctx, 'theirs-incr') };
+  const udidOf = { ours: oursUdid, theirs: theirsUdid };
+  try {
+    const count = await sim.send<{ files: number }>({ cmd: 'file-count', udid: oursUdid });
+    const modify = Math.max(1, Math.ceil(count.files * (spec.changeFraction ?? 0.01)));
+    ctx.log(`  full backups first (not timed); then ${modify} of ${count.files} files change before each run`);
+    const all: ToolRun[] = [];
+    for (const tool of ['ours', 'theirs'] as const) all.push(await runTool(ctx, sim, tool, 'backup', udidOf[tool], roots[tool], 'full'));
+    const round1 = async (k: number): Promise<[ToolRun, ToolRun]> => {
+      for (const udid of [oursUdid, theirsUdid]) await sim.send({ cmd: 'mutate', udid, seed: 7000 + k, modify });
+      const ours = await runTool(ctx, sim, 'ours', 'backup', oursUdid, roots.ours, 'incremental');
+      const theirs = await runTool(ctx, sim, 'theirs', 'backup', theirsUdid, roots.theirs, 'incremental');
+      all.push(ours, theirs);
+      return [ours, theirs];
+    };
+    for (let w = 0; w < spec.warmups; w++) {
+      ctx.log('  warm-up');
+      await round1(w);
+    }
+    const pairs: PairResult[] = [];
+    for (let i = 1; i <= spec.pairs; i++) {
+      ctx.log(`  pair ${i}`);
+      const [ours, theirs] = await round1(spec.warmups + i);
+      pairs.push(pairOf(i, ours, theirs));
+    }
+    return summarise(spec, ctx, pairs, all, [], [
+      `${modify} of ${count.files} files (${round((spec.changeFraction ?? 0.01) * 100, 1)} %) changed before each measured backup; each tool backs up its own identical simulated device`,
+    ]);
+  } finally {
+    await sim.close();
+    dispose(roots.ours);
+    dispose(roots.theirs);
+    dispose(dir);
+  }
+}
+
+/** restore: one source backup (made by idevicebackup2, not timed); before each run the device is wiped. */
+async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  const { sim, dir } = await startSim(ctx, spec, 1);
+  const udid = sim.udids[0] as string;
+  const source = freshDir(ctx, 'restore-source');
+  try {
+    ctx.log('  source backup (idevicebackup2, not timed)');
+    await runTool(ctx, sim, 'theirs', 'backup', udid, source, 'full');
+    const all: ToolRun[] = [];
+    const once = async (tool: Tool): Promise<ToolRun> => {
+      await sim.send({ cmd: 'wipe', udid });
+      execFileSync('sync');
+      const r = await runTool(ctx, sim, tool, 'restore', udid, source);
+      all.push(r);
+      return r;
+    };
+    for (let w = 0; w < spec.warmups; w++) {
+      ctx.log('  warm-up');
+      await once('ours');
+      await once('theirs');
+    }
+    const pairs: PairResult[] = [];
+    for (let i = 1; i <= spec.pairs; i++) {
+      ctx.log(`  pair ${i}`);
+      const ours = await once('ours');
+      const theirs = await once('theirs');
+      pairs.push(pairOf(i, ours, theirs));
+    }
+    return summarise(spec, ctx, pairs, all, [], [
+      'both tools restore the same idevicebackup2-made backup (--system --no-reboot) into a wiped simulated device, which stores every byte on disk',
+    ]);
+  } finally {
+    await sim.close();
+    dispose(source);
+    dispose(dir);
+  }
+}
+
+export async function runScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
+  ctx.log(`${spec.name} (${spec.dataset}, ${spec.variant}): ${spec.warmups} warm-up + ${spec.pairs} pairs`);
+  switch (spec.kind) {
+    case 'backup':
+      return backupScenario(ctx, spec);
+    case 'incremental':
+      return incrementalScenario(ctx, spec);
+    case 'restore':
+      return restoreScenario(ctx, spec);
+  }
+}
