@@ -135,6 +135,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   };
 
   try {
+    if (options.sourceUdid !== undefined) assertFolderName(options.sourceUdid);
     phase('connecting');
     device ??= await connect(options.udid, { muxAddress: options.muxAddress, signal });
     const udid = device.udid;

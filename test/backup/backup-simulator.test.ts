@@ -161,3 +161,19 @@ describe('backup against the simulated iPhone', () => {
     });
   });
 });
+
+describe('--source', () => {
+  it('stores the backup under the source UDID folder and sends it as SourceIdentifier', async () => {
+    const source = '00008120-00AAAAAAAAAAAAAA';
+    const dir = await mkdtemp(join(tmpdir(), 'ibk-source-'));
+    try {
+      const result = await backup({ dir, muxAddress: sim.address, sourceUdid: source, fsync: false });
+      expect(result).toMatchObject({ udid, sourceUdid: source, path: join(dir, source) });
+      expect(await readdir(dir)).toEqual([source]);
+      expect(sim.device(udid).requests.at(-1)).toMatchObject({ MessageName: 'Backup', TargetIdentifier: udid, SourceIdentifier: source });
+      await expect(backup({ dir, muxAddress: sim.address, sourceUdid: '../escape' })).rejects.toMatchObject({ code: 'INVALID_UDID' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
