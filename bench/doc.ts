@@ -8,6 +8,7 @@ export interface DocBlock {
   kind: 'full' | 'quick';
   date: string;
   machine: string;
+  commit: string;
   method: string;
   jsonPath: string;
   chartFile: string;
@@ -25,7 +26,7 @@ export function renderBlock(b: DocBlock): string {
   return [
     `### Latest ${b.kind === 'quick' ? '`--quick`' : 'full'} run — ${b.date}`,
     '',
-    `Machine: ${b.machine}.`,
+    `Machine: ${b.machine}. Code: commit ${b.commit} (work tree as built at the start of the run).`,
     `${pairs} measured pair(s) per scenario after one warm-up pair; medians shown; peak RSS is the highest over all runs.`,
     `Measured with ${b.method}. Raw data: \`${b.jsonPath}\`.`,
     '',

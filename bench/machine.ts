@@ -36,3 +36,8 @@ export function describeMachine(workDir: string): string {
     .filter(Boolean)
     .join(', ');
 }
+
+/** Short git HEAD of the repository (or 'unknown'). */
+export function gitHead(repo: string): string {
+  return quiet('git', ['-C', repo, 'rev-parse', '--short', 'HEAD']) ?? 'unknown';
+}

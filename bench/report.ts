@@ -3,6 +3,8 @@ import { median } from './stats.js';
 import type { ScenarioResult, ToolRun } from './types.js';
 
 const fmt = (v: number | undefined, digits = 1): string => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+/** A rate with as many decimals as it needs to stay readable (0.56 files/s, 466 files/s). */
+const rate = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '–' : v < 10 ? v.toFixed(2) : v.toFixed(0));
 
 function simShare(runs: ToolRun[]): string {
   const shares = runs.map((r) => (r.wall_s > 0 ? r.sim_cpu_s / r.wall_s : 0));
@@ -16,8 +18,8 @@ export function scenarioLabel(r: Pick<ScenarioResult, 'scenario' | 'dataset'>): 
 /** The main table: one row per scenario, TLS variant and tool; the ours row carries the pair ratios and median. */
 export function resultsTable(results: ScenarioResult[]): string {
   const head = [
-    '| Scenario | TLS | Tool | Wall s | MB/s | files/s | CPU s | Peak RSS MB | Sim CPU/wall | Ratio per pair (ours/theirs) | Median ratio |',
-    '|---|---|---|--:|--:|--:|--:|--:|--:|---|--:|',
+    '| Scenario | TLS | Tool | Wall s | MB/s | files/s | CPU s | Peak RSS MB | Sim CPU/wall | Load | Ratio per pair (ours/theirs) | Median ratio |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|',
   ];
   const rows: string[] = [];
   for (const r of results) {
@@ -32,10 +34,11 @@ export function resultsTable(results: ScenarioResult[]): string {
           ours ? 'ibackup' : 'idevicebackup2',
           fmt(ours ? r.ours_wall_s : r.theirs_wall_s, 2),
           fmt(ours ? r.ours_mbps : r.theirs_mbps),
-          fmt(ours ? r.ours_files_per_s : r.theirs_files_per_s, 0),
+          rate(ours ? r.ours_files_per_s : r.theirs_files_per_s),
           fmt(ours ? r.ours_cpu_s : r.theirs_cpu_s, 2),
           fmt(ours ? r.ours_peak_rss_mb : r.theirs_peak_rss_mb),
           simShare(runs),
+          fmt(median(runs.map((x) => x.load_1m)), 1),
           ours ? r.pairs.map((p) => fmt(p.speedup, 2)).join(', ') : '',
           ours ? `**${fmt(r.speedup_median, 2)}×**` : '',
           '',
@@ -57,7 +60,7 @@ export function ceilingTable(results: ScenarioResult[]): string {
   const rows = withCeiling.map((r) => {
     const best = [...(r.sim_ceiling_runs ?? [])].sort((a, b) => b.mbps - a.mbps)[0];
     const limiting = Math.min(r.ceiling_over_ours ?? Infinity, r.ceiling_over_theirs ?? Infinity) < 2;
-    return `| ${scenarioLabel(r)} | ${r.variant} | ${fmt(r.sim_ceiling_mbps)} | ${fmt(best?.files_per_s, 0)} | ${fmt(r.ceiling_over_ours, 2)}× | ${fmt(r.ceiling_over_theirs, 2)}× | ${limiting ? '**yes (< 2×)**' : 'no'} |`;
+    return `| ${scenarioLabel(r)} | ${r.variant} | ${fmt(r.sim_ceiling_mbps)} | ${rate(best?.files_per_s)} | ${fmt(r.ceiling_over_ours, 2)}× | ${fmt(r.ceiling_over_theirs, 2)}× | ${limiting ? '**yes (< 2×)**' : 'no'} |`;
   });
   return [...head, ...rows].join('\n');
 }

@@ -7,12 +7,12 @@ import { join, relative } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { ratioChartSvg } from './chart.js';
 import { updateDoc } from './doc.js';
-import { describeMachine } from './machine.js';
+import { describeMachine, gitHead } from './machine.js';
 import { GNU_TIME, measurementMethod } from './measure.js';
 import { buildPlan } from './plan.js';
 import { ceilingTable, resultsTable, targetsTable } from './report.js';
 import { runScenario, type RunContext } from './scenario-runner.js';
-import { haveIdevicebackup2, IBACKUP_BIN, REPO_ROOT } from './tools.js';
+import { haveIdevicebackup2, IBACKUP_BIN, REPO_ROOT, snapshotBuild } from './tools.js';
 import type { ScenarioResult } from './types.js';
 
 function log(line: string): void {
@@ -55,8 +55,10 @@ async function main(argv: string[]): Promise<number> {
   mkdirSync(workDir, { recursive: true });
   const now = new Date();
   const date = now.toISOString().slice(0, 10);
+  snapshotBuild(join(workDir, 'code'));
   const machine = describeMachine(workDir);
-  const ctx: RunContext = { workDir, log, quick: args.quick, machine, date: now.toISOString() };
+  const commit = gitHead(REPO_ROOT);
+  const ctx: RunContext = { workDir, log, quick: args.quick, machine, date: now.toISOString(), commit };
   log(`bench: ${plan.length} scenario runs on ${machine}`);
   log(`bench: backups go to ${workDir} (deleted after each measurement)`);
 
@@ -112,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
       kind,
       date,
       machine,
+      commit,
       method: measurementMethod(),
       jsonPath: relative(REPO_ROOT, jsonPath),
       chartFile,

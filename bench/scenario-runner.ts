@@ -2,6 +2,7 @@
 // fresh folders that are deleted (and synced away) after each measurement.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { runMeasured, type Measured } from './measure.js';
 import { BenchSimulator } from './sim-control.js';
@@ -15,6 +16,7 @@ export interface RunContext {
   quick: boolean;
   machine: string;
   date: string;
+  commit: string;
 }
 
 class RunFailed extends Error {}
@@ -86,12 +88,13 @@ async function runTool(
     bytes: moved.bytes,
     files: moved.files,
     mbps: round(mbPerSecond(moved.bytes, m.wallSeconds), 1),
-    files_per_s: round(perSecond(moved.files, m.wallSeconds), 0),
+    files_per_s: round(perSecond(moved.files, m.wallSeconds), 1),
     sim_cpu_s: round(simCpu, 2),
+    load_1m: round(loadavg()[0] ?? 0, 2),
   };
   ctx.log(
     `    ${tool.padEnd(6)} ${op.padEnd(7)} ${run.wall_s.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ` +
-      `${String(run.files_per_s).padStart(6)} files/s  cpu ${run.cpu_s.toFixed(2)} s  rss ${run.peak_rss_mb} MB  sim cpu ${run.sim_cpu_s} s`,
+      `${String(run.files_per_s).padStart(6)} files/s  cpu ${run.cpu_s.toFixed(2)} s  rss ${run.peak_rss_mb} MB  sim cpu ${run.sim_cpu_s} s  load ${run.load_1m}`,
   );
   return run;
 }
@@ -107,7 +110,7 @@ async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string
     const r = JSON.parse(m.stdoutTail.trim().split('\n').at(-1) ?? '{}') as { files: number; bytes: number; seconds: number };
     const run: CeilingRun = {
       mbps: round(mbPerSecond(r.bytes, r.seconds), 1),
-      files_per_s: round(perSecond(r.files, r.seconds), 0),
+      files_per_s: round(perSecond(r.files, r.seconds), 1),
       seconds: round(r.seconds, 3),
       sink_cpu_s: round(m.cpuSeconds, 2),
       sim_cpu_s: round(simCpu, 2),
@@ -118,7 +121,7 @@ async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string
   return out;
 }
 
-function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult[], allRuns: ToolRun[], ceiling: CeilingRun[], notes: string[]): ScenarioResult {
+export function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult[], allRuns: ToolRun[], ceiling: CeilingRun[], notes: string[]): ScenarioResult {
   const pick = (tool: 'ours' | 'theirs') => pairs.map((p) => p[tool]);
   const med = (tool: 'ours' | 'theirs', f: (r: ToolRun) => number) => round(median(pick(tool).map(f)), 2);
   const peak = (tool: 'ours' | 'theirs') => round(Math.max(0, ...allRuns.filter((r) => r.tool === tool).map((r) => r.peak_rss_mb)), 1);
@@ -152,10 +155,11 @@ function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult[], all
     date: ctx.date,
     quick: ctx.quick,
     machine: ctx.machine,
+    commit: ctx.commit,
   };
 }
 
-function pairOf(i: number, ours: ToolRun, theirs: ToolRun): PairResult {
+export function pairOf(i: number, ours: ToolRun, theirs: ToolRun): PairResult {
   return { pair: i, ours, theirs, speedup: round(speedup(ours.wall_s, theirs.wall_s), 3) };
 }
 

@@ -1,9 +1,9 @@
 // Parent side of the benchmark simulator: fork sim-server.js, wait for 'ready', send commands, read its CPU time.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname } from 'node:path';
 import { procCpuSeconds } from './measure.js';
+import { simServerJs } from './tools.js';
 import type { SimCommand, SimReady, SimReply, SimServerConfig } from './sim-server.js';
 
 type Command = SimCommand extends infer C ? (C extends { id: number } ? Omit<C, 'id'> : never) : never;
@@ -62,8 +62,7 @@ export class BenchSimulator {
   static async start(cfg: SimServerConfig): Promise<BenchSimulator> {
     mkdirSync(cfg.stateDir, { recursive: true });
     mkdirSync(dirname(cfg.socketPath), { recursive: true });
-    const entry = join(dirname(fileURLToPath(import.meta.url)), 'sim-server.js');
-    const child = fork(entry, [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(simServerJs(), [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const ready = await new Promise<SimReady>((resolve, reject) => {
       const onMsg = (m: unknown) => {
         if ((m as SimReady).type === 'ready') {

@@ -1,5 +1,5 @@
 // The command lines the benchmark times: our CLI (`ibackup`), Debian's idevicebackup2, and the sink host.
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,7 +10,31 @@ export type Operation = 'backup' | 'restore';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const IBACKUP_BIN = join(REPO_ROOT, 'bin', 'ibackup.js');
 export const IDEVICEBACKUP2 = '/usr/bin/idevicebackup2';
-export const SINK_JS = join(dirname(fileURLToPath(import.meta.url)), 'sink.js');
+
+/** Where the code under test is run from: the repository, or a snapshot of its build (see snapshotBuild). */
+let codeRoot = REPO_ROOT;
+
+export function sinkJs(): string {
+  return join(codeRoot, 'dist', 'bench', 'sink.js');
+}
+export function simServerJs(): string {
+  return join(codeRoot, 'dist', 'bench', 'sim-server.js');
+}
+function ibackupBin(): string {
+  return join(codeRoot, 'bin', 'ibackup.js');
+}
+
+/**
+ * Copy the build (dist/, bin/, package.json; node_modules linked) into `dir` and run everything from there, so a
+ * rebuild in the work tree during a long run cannot change the code being measured.
+ */
+export function snapshotBuild(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  for (const p of ['dist', 'bin', 'package.json']) cpSync(join(REPO_ROOT, p), join(dir, p), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  codeRoot = dir;
+  return dir;
+}
 
 export function haveIdevicebackup2(): boolean {
   return existsSync(IDEVICEBACKUP2);
@@ -28,8 +52,8 @@ export interface CommandLine {
 export function commandFor(tool: Tool, op: Operation, udid: string, root: string): CommandLine {
   if (tool === 'ours') {
     return op === 'backup'
-      ? { cmd: process.execPath, args: [IBACKUP_BIN, 'backup', '-u', udid, '--dir', root, '--json'] }
-      : { cmd: process.execPath, args: [IBACKUP_BIN, 'restore', '-u', udid, '--dir', root, '--system', '--no-reboot', '--json'] };
+      ? { cmd: process.execPath, args: [ibackupBin(), 'backup', '-u', udid, '--dir', root, '--json'] }
+      : { cmd: process.execPath, args: [ibackupBin(), 'restore', '-u', udid, '--dir', root, '--system', '--no-reboot', '--json'] };
   }
   return op === 'backup'
     ? { cmd: IDEVICEBACKUP2, args: ['-u', udid, 'backup', root] }
@@ -37,5 +61,5 @@ export function commandFor(tool: Tool, op: Operation, udid: string, root: string
 }
 
 export function sinkCommand(udid: string): CommandLine {
-  return { cmd: process.execPath, args: [SINK_JS, udid] };
+  return { cmd: process.execPath, args: [sinkJs(), udid] };
 }

@@ -39,6 +39,8 @@ export interface ToolRun {
   files_per_s: number;
   /** CPU the simulator process spent during this run (it competes with the tool for the 2 cores). */
   sim_cpu_s: number;
+  /** The machine's 1-minute load average when the run ended (other work on the machine skews the figures). */
+  load_1m: number;
 }
 
 export interface PairResult {
@@ -89,4 +91,6 @@ export interface ScenarioResult {
   date: string;
   quick: boolean;
   machine: string;
+  /** git HEAD of the work tree when the run started (the build measured may include uncommitted work). */
+  commit: string;
 }

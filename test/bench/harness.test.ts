@@ -1,0 +1,154 @@
+// The benchmark harness's pure parts: statistics, plan, options, result JSON shape, tables, chart, doc update.
+// Nothing here is timed; the benchmark itself runs only with `npm run bench`.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBenchArgs } from '../../bench/args.js';
+import { ratioChartSvg } from '../../bench/chart.js';
+import { markers, updateDoc } from '../../bench/doc.js';
+import { buildPlan } from '../../bench/plan.js';
+import { ceilingTable, resultsTable, targetsTable } from '../../bench/report.js';
+import { pairOf, summarise, type RunContext } from '../../bench/scenario-runner.js';
+import { mbPerSecond, median, perSecond, round, speedup } from '../../bench/stats.js';
+import type { ScenarioSpec, ToolRun } from '../../bench/types.js';
+
+function run(tool: 'ours' | 'theirs', wall: number, rss: number, bytes = 2_000_000_000, files = 10): ToolRun {
+  return {
+    tool,
+    exit_code: 0,
+    wall_s: wall,
+    user_s: wall / 4,
+    sys_s: wall / 8,
+    cpu_s: (wall * 3) / 8,
+    peak_rss_mb: rss,
+    bytes,
+    files,
+    mbps: round(mbPerSecond(bytes, wall), 1),
+    files_per_s: round(perSecond(files, wall), 1),
+    sim_cpu_s: wall / 2,
+    load_1m: 1,
+  };
+}
+
+const ctx: RunContext = { workDir: '/nonexistent', log: () => undefined, quick: false, machine: 'test machine', date: '2030-01-01T00:00:00.000Z', commit: 'abc1234' };
+const spec: ScenarioSpec = { name: 'large', kind: 'backup', dataset: 'large', variant: 'tls', pairs: 3, warmups: 1, ceilingRuns: 2 };
+
+describe('bench statistics', () => {
+  it('median of odd and even counts, unsorted input, empty list', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(median([])).toBeNaN();
+  });
+
+  it('throughput in decimal MB/s and the speed-up as theirs wall / ours wall', () => {
+    expect(mbPerSecond(3_000_000, 2)).toBe(1.5);
+    expect(mbPerSecond(1, 0)).toBe(0);
+    expect(perSecond(50_000, 20)).toBe(2500);
+    // same bytes: ours 10 s, theirs 15 s → ours is 1.5× faster, which equals the ratio of throughputs
+    expect(speedup(10, 15)).toBe(1.5);
+    expect(speedup(10, 15)).toBeCloseTo(mbPerSecond(1e9, 10) / mbPerSecond(1e9, 15), 12);
+    expect(speedup(0, 15)).toBeNaN();
+  });
+});
+
+describe('bench result JSON', () => {
+  it('one object per scenario with the fields issue #7 asks for, medians over pairs and peak RSS over every run', () => {
+    const warm = [run('ours', 30, 140), run('theirs', 20, 9)];
+    const pairs = [pairOf(1, run('ours', 10, 90), run('theirs', 12, 7)), pairOf(2, run('ours', 8, 95), run('theirs', 16, 8)), pairOf(3, run('ours', 12, 91), run('theirs', 12, 7))];
+    const all = [...warm, ...pairs.flatMap((p) => [p.ours, p.theirs])];
+    const ceiling = [
+      { mbps: 300, files_per_s: 1.5, seconds: 6.7, sink_cpu_s: 2, sim_cpu_s: 5 },
+      { mbps: 500, files_per_s: 2.5, seconds: 4, sink_cpu_s: 2, sim_cpu_s: 4 },
+    ];
+    const r = summarise(spec, ctx, pairs, all, ceiling, []);
+    const json = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
+    for (const k of ['scenario', 'ours_mbps', 'theirs_mbps', 'speedup_median', 'ours_peak_rss_mb', 'theirs_peak_rss_mb', 'pairs']) {
+      expect(json).toHaveProperty(k);
+    }
+    expect(r.scenario).toBe('large');
+    expect(r.variant).toBe('tls');
+    expect(pairs.map((p) => p.speedup)).toEqual([1.2, 2, 1]);
+    expect(r.speedup_median).toBe(1.2);
+    expect(r.ours_mbps).toBe(200); // median of 200, 250, 166.7
+    expect(r.theirs_mbps).toBe(166.7); // median of 166.7, 125, 166.7
+    expect(r.ours_peak_rss_mb).toBe(140); // the warm-up run counts for the peak
+    expect(r.theirs_peak_rss_mb).toBe(9);
+    expect(r.sim_ceiling_mbps).toBe(500);
+    expect(r.ceiling_over_ours).toBe(2.5);
+    expect(r.ceiling_over_theirs).toBe(3);
+    expect((json.pairs as unknown[]).length).toBe(3);
+    expect(json).toMatchObject({ quick: false, machine: 'test machine', commit: 'abc1234', bytes: 2_000_000_000, files: 10 });
+  });
+
+  it('tables: two rows per scenario, ceiling verdict, targets', () => {
+    const pairs = [pairOf(1, run('ours', 10, 90), run('theirs', 20, 7))];
+    const fast = summarise(spec, ctx, pairs, [pairs[0]!.ours, pairs[0]!.theirs], [{ mbps: 300, files_per_s: 1, seconds: 6.7, sink_cpu_s: 1, sim_cpu_s: 5 }], []);
+    const table = resultsTable([fast]);
+    expect(table.split('\n')).toHaveLength(4);
+    expect(table).toContain('**2.00×**');
+    // ours runs at 200 MB/s, the sink at 300: within 2× → the simulator may be limiting
+    expect(ceilingTable([fast])).toContain('**yes (< 2×)**');
+    const targets = targetsTable([fast]);
+    expect(targets).toMatch(/large \(tls\) ≥ 1\.5× idevicebackup2 \| 2\.00× \| yes/);
+    expect(targets).toMatch(/engine on large over TLS ≥ 1 GB\/s \| 200\.0 MB\/s \| no/);
+    expect(targets).toMatch(/peak RSS ≤ 150 MB in every scenario \| max 90\.0 MB \| yes/);
+  });
+
+  it('chart: an SVG with one bar per scenario and one dot per pair', () => {
+    const pairs = [pairOf(1, run('ours', 10, 90), run('theirs', 20, 7)), pairOf(2, run('ours', 10, 90), run('theirs', 5, 7))];
+    const r = summarise(spec, ctx, pairs, [], [], []);
+    const svg = ratioChartSvg([r, { ...r, variant: 'plain' }], 'title <&>');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('title &lt;&amp;&gt;');
+    expect(svg.match(/<circle /g)).toHaveLength(4);
+    expect(svg).toContain('large · plain');
+  });
+
+  it('doc update replaces only its own marked block', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ibk-bench-doc-'));
+    try {
+      const path = join(dir, 'benchmarks.md');
+      const { start, end } = markers('quick');
+      writeFileSync(path, `# Benchmarks\n\nhand-written\n\n${start}\nold table\n${end}\n\ntail text\n`);
+      const r = summarise({ ...spec, name: 'small', dataset: 'small' }, ctx, [pairOf(1, run('ours', 1, 90), run('theirs', 1.5, 7))], [], [], []);
+      const block = { kind: 'quick' as const, date: '2030-01-01', machine: 'm', commit: 'c', method: 'GNU time', jsonPath: 'bench/results/x.json', chartFile: 'c.svg', results: [r], failures: [] };
+      updateDoc(path, block);
+      updateDoc(path, block);
+      const text = readFileSync(path, 'utf8');
+      expect(text).not.toContain('old table');
+      expect(text.split(start)).toHaveLength(2);
+      expect(text).toContain('hand-written');
+      expect(text).toContain('tail text');
+      expect(text).toContain('**1.50×**');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('bench plan and options', () => {
+  it('the full plan covers the issue #7 scenarios with ≥ 3 pairs after a warm-up, TLS on and off for large', () => {
+    const plan = buildPlan({ quick: false, scenarios: [], variants: [] });
+    expect([...new Set(plan.map((s) => s.name))]).toEqual(['large', 'many', 'photos', 'incremental', 'restore']);
+    expect(plan.every((s) => s.pairs >= 3 && s.warmups >= 1)).toBe(true);
+    expect(plan.filter((s) => s.name === 'large').map((s) => s.variant)).toEqual(['plain', 'session-tls', 'tls']);
+    expect(plan.find((s) => s.name === 'incremental')).toMatchObject({ dataset: 'photos', changeFraction: 0.01 });
+  });
+
+  it('--quick uses small datasets and one pair; filters and overrides apply', () => {
+    const quick = buildPlan({ quick: true, scenarios: [], variants: [] });
+    expect(quick.every((s) => s.pairs === 1 && (s.dataset === 'small' || s.dataset === 'tiny'))).toBe(true);
+    const only = buildPlan({ quick: false, scenarios: ['many'], variants: ['plain'], pairs: 5 });
+    expect(only).toEqual([expect.objectContaining({ name: 'many', variant: 'plain', pairs: 5 })]);
+  });
+
+  it('parses options and rejects unknown scenarios, variants and bad pair counts', () => {
+    expect(parseBenchArgs(['--quick', '--scenario', 'large,many', '--variant', 'tls'])).toMatchObject({ quick: true, scenarios: ['large', 'many'], variants: ['tls'], doc: true });
+    expect(parseBenchArgs(['--no-doc', '--pairs', '4'])).toMatchObject({ doc: false, pairs: 4 });
+    expect(() => parseBenchArgs(['--scenario', 'huge'])).toThrow(/unknown scenario/);
+    expect(() => parseBenchArgs(['--variant', 'ssl'])).toThrow(/unknown variant/);
+    expect(() => parseBenchArgs(['--pairs', '0'])).toThrow(/positive integer/);
+  });
+});
