@@ -26,6 +26,8 @@ export interface RunOptions {
   scratchDir: string;
   /** Kill the child after this long (default 2 h). */
   timeoutMs?: number;
+  /** Kill the child (SIGTERM) when this aborts (Ctrl-C of the benchmark). */
+  signal?: AbortSignal;
 }
 
 const TAIL = 4000;
@@ -84,6 +86,10 @@ export function runMeasured(cmd: string, args: string[], opts: RunOptions): Prom
         if (rss !== undefined) polled.rss = Math.max(polled.rss, rss);
       }, 20);
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 2 * 3600_000);
+  const onAbort = (): void => {
+    child.kill('SIGTERM');
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   return new Promise<Measured>((resolve, reject) => {
     child.once('error', (err) => {
@@ -94,6 +100,7 @@ export function runMeasured(cmd: string, args: string[], opts: RunOptions): Prom
     child.once('close', (code, signal) => {
       const wallSeconds = Number(process.hrtime.bigint() - started) / 1e9;
       clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       if (poll) clearInterval(poll);
       let user = polled.user;
       let sys = polled.sys;

@@ -66,7 +66,39 @@ async function main(argv: string[]): Promise<number> {
   const results: ScenarioResult[] = [];
   const failures: string[] = [];
   const stop = new AbortController();
-  process.once('SIGINT', () => stop.abort());
+  ctx.signal = stop.signal;
+  const onSignal = (): void => {
+    log('bench: stopping (results so far are kept)…');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const resultsDir = join(REPO_ROOT, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const jsonPath = join(resultsDir, resultName(args, date));
+  const kind = args.quick ? 'quick' : 'full';
+  const chartFile = kind === 'quick' ? 'benchmarks-chart-quick.svg' : 'benchmarks-chart.svg';
+  const updatesDoc = args.doc && !jsonPath.endsWith('-partial.json');
+  /** Written after every scenario, so a long run that is stopped still leaves its data. */
+  const publish = (final: boolean): void => {
+    writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
+    if (!updatesDoc || results.length === 0) return;
+    const pending = plan.length - results.length - failures.length;
+    const status = final ? [...failures] : [...failures, `run in progress or stopped: ${pending} scenario run(s) not finished`];
+    writeFileSync(join(REPO_ROOT, 'docs', chartFile), ratioChartSvg(results, `ibackup vs idevicebackup2 — ${kind} run ${date}`));
+    updateDoc(join(REPO_ROOT, 'docs', 'benchmarks.md'), {
+      kind,
+      date,
+      machine,
+      commit,
+      method: measurementMethod(),
+      jsonPath: relative(REPO_ROOT, jsonPath),
+      chartFile,
+      results,
+      failures: status,
+    });
+  };
   try {
     for (const spec of plan) {
       if (stop.signal.aborted) break;
@@ -77,16 +109,15 @@ async function main(argv: string[]): Promise<number> {
         failures.push(msg);
         log(`  FAILED ${msg}`);
       }
+      publish(false);
     }
   } finally {
     if (ownWork) rmSync(workDir, { recursive: true, force: true });
   }
+  const unfinished = plan.length - results.length - failures.length;
+  if (unfinished > 0) failures.push(`stopped before ${unfinished} scenario run(s)`);
+  publish(true);
   log(`bench: done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
-
-  const resultsDir = join(REPO_ROOT, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const jsonPath = join(resultsDir, resultName(args, date));
-  writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
 
   const out = [
     '',
@@ -102,27 +133,9 @@ async function main(argv: string[]): Promise<number> {
     '',
     ...(failures.length > 0 ? ['FAILED:', ...failures.map((f) => `  ${f}`), ''] : []),
     `Results: ${relative(process.cwd(), jsonPath)}`,
+    ...(updatesDoc && results.length > 0 ? [`Updated docs/benchmarks.md and docs/${chartFile}`] : []),
   ];
   process.stdout.write(`${out.join('\n')}\n`);
-
-  const filtered = jsonPath.endsWith('-partial.json');
-  if (args.doc && !filtered && results.length > 0) {
-    const kind = args.quick ? 'quick' : 'full';
-    const chartFile = kind === 'quick' ? 'benchmarks-chart-quick.svg' : 'benchmarks-chart.svg';
-    writeFileSync(join(REPO_ROOT, 'docs', chartFile), ratioChartSvg(results, `ibackup vs idevicebackup2 — ${kind} run ${date}`));
-    updateDoc(join(REPO_ROOT, 'docs', 'benchmarks.md'), {
-      kind,
-      date,
-      machine,
-      commit,
-      method: measurementMethod(),
-      jsonPath: relative(REPO_ROOT, jsonPath),
-      chartFile,
-      results,
-      failures,
-    });
-    process.stdout.write(`Updated docs/benchmarks.md and docs/${chartFile}\n`);
-  }
   return failures.length > 0 ? 1 : 0;
 }
 

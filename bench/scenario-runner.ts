@@ -17,6 +17,8 @@ export interface RunContext {
   machine: string;
   date: string;
   commit: string;
+  /** Aborted on Ctrl-C/SIGTERM: the running tool is stopped and the scenario fails. */
+  signal?: AbortSignal;
 }
 
 class RunFailed extends Error {}
@@ -62,6 +64,7 @@ async function runTool(
   const m = await runMeasured(c.cmd, c.args, {
     env: sim.env({ IBACKUP_PAIR_RECORD_DIR: join(ctx.workDir, 'pair-records') }),
     scratchDir: ctx.workDir,
+    signal: ctx.signal,
   });
   const simCpu = sim.cpuSeconds() - cpu0;
   if (m.exitCode !== 0) throw failure(`${tool} ${op}`, m);
@@ -104,7 +107,7 @@ async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string
   for (let i = 0; i < runs; i++) {
     const c = sinkCommand(udid);
     const cpu0 = sim.cpuSeconds();
-    const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir });
+    const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir, signal: ctx.signal });
     const simCpu = sim.cpuSeconds() - cpu0;
     if (m.exitCode !== 0) throw failure('sink', m);
     const r = JSON.parse(m.stdoutTail.trim().split('\n').at(-1) ?? '{}') as { files: number; bytes: number; seconds: number };

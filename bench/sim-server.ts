@@ -76,6 +76,8 @@ async function main(): Promise<void> {
     );
   });
   process.on('disconnect', () => {
+    // The benchmark is gone (finished or killed): close, but never linger on a tool's open connection.
+    setTimeout(() => process.exit(0), 2000).unref();
     void sim.close().finally(() => process.exit(0));
   });
   process.send?.({ type: 'ready', address: sim.address, udids: sim.devices.map((d) => d.udid), pid: process.pid } satisfies SimReady);
