@@ -52,6 +52,11 @@ export interface SimFaults {
   mbError?: number;
   /** The device reports its disk full (backup/restore fail as a real device does). */
   diskFull?: boolean;
+  /**
+   * A hostile device: during a backup, first upload one file to this host path (e.g. `../../escape.txt`,
+   * `/tmp/abs.txt`) instead of a path inside `<UDID>/`. A correct host refuses it and writes nothing outside.
+   */
+  hostilePath?: string;
 }
 
 /** Device state shared by lockdownd and the services. */

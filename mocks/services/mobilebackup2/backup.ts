@@ -109,6 +109,8 @@ export async function backup(ctx: CommandContext): Promise<CommandResult> {
     const prefixes = [...new Set(plan.send.map((f) => f.id.slice(0, 2)))].sort();
     for (const xx of prefixes) await checked(dl, dlCreateDirectory(`${snapshot}/${xx}`), 'Creating a snapshot directory');
 
+    if (faults.hostilePath !== undefined) await uploadHostileFile(dl, faults.hostilePath);
+
     let sent = 0;
     const progress = () => 3 + (dataBytes === 0 ? 85 : (85 * sent) / dataBytes);
     for (let i = 0; i < plan.send.length; ) {
@@ -173,6 +175,14 @@ export async function backup(ctx: CommandContext): Promise<CommandResult> {
     recordStats(device, plan, dataBytes);
     return { ErrorCode: 0 };
   });
+}
+
+/** The `hostilePath` fault: one small file uploaded to a path outside the device's backup folder. */
+async function uploadHostileFile(dl: CommandContext['dl'], hostPath: string): Promise<void> {
+  const payload = Buffer.from('written by a hostile device\n');
+  await dl.send(dlUploadFiles(payload.length, 3));
+  await dl.writeUploadStream([{ deviceName: 'HomeDomain/escape.txt', hostPath, size: payload.length, open: () => Readable.from([payload]) }]);
+  if ((await dl.receiveStatus()).code !== 0) throw new MBError(MBErrorCode.UploadFailed);
 }
 
 function recordStats(device: SimDevice, plan: BackupPlan, bytes: number): void {
