@@ -33,20 +33,10 @@ import {
   readAfcU64Pair,
   type AfcPacket,
 } from '../../protocols/afc.js';
-import { ProtocolError } from '../../protocols/errors.js';
 import { splits } from '../helpers/fuzz.js';
+import { codeOf, hex } from '../helpers/codec.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return (e as ProtocolError).code;
-  }
-  return undefined;
-}
 
 // FileRefOpen "/com.apple.itunes.lock_sync" mode 2 (r+), packet 1 — the sync-lock open of §5.7, written by hand.
 const FILE_OPEN = hex(`

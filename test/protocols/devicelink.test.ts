@@ -30,22 +30,12 @@ import {
   readVersionsOk,
   signedInt64,
 } from '../../protocols/devicelink.js';
-import { ProtocolError } from '../../protocols/errors.js';
 import { encodeLengthPrefixed, encodeLockdownFrame } from '../../protocols/lockdown-frame.js';
 import { PlistReal, decodePlist } from '../../protocols/plist/index.js';
 import { splits } from '../helpers/fuzz.js';
+import { codeOf, hex } from '../helpers/codec.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return (e as ProtocolError).code;
-  }
-  return undefined;
-}
 
 /** Convert with Debian's plistutil (libplist 2.2.0), the library idevicebackup2 uses. */
 function plistutil(input: Buffer, format: 'xml' | 'bin'): Buffer {

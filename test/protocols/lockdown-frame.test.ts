@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../protocols/errors.js';
 import {
   LengthPrefixedDecoder,
   LockdownFrameDecoder,
@@ -7,18 +6,9 @@ import {
   encodeLockdownFrame,
 } from '../../protocols/lockdown-frame.js';
 import { splits } from '../helpers/fuzz.js';
+import { codeOf, hex } from '../helpers/codec.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return (e as ProtocolError).code;
-  }
-  return undefined;
-}
 
 // {Request: "QueryType"} as 1.3.0 sends it: u32be length + XML (libplist layout), written by hand.
 const QUERY_TYPE_XML = `<?xml version="1.0" encoding="UTF-8"?>

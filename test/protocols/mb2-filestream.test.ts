@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../protocols/errors.js';
 import {
   DownloadStreamDecoder,
   UploadStreamDecoder,
@@ -12,8 +11,8 @@ import {
   type UploadStreamEvent,
 } from '../../protocols/mb2-filestream.js';
 import { splits } from '../helpers/fuzz.js';
+import { codeOf, hex } from '../helpers/codec.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const ascii = (s: string): string => Buffer.from(s, 'latin1').toString('hex');
 
 /** Consecutive data events merged, so results compare equal however the input was split. */
@@ -34,15 +33,6 @@ function feed<E>(dec: { push(c: Uint8Array): E[] }, chunks: Uint8Array[]): E[] {
   return chunks.flatMap((c) => dec.push(c));
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return (e as ProtocolError).code;
-  }
-  return undefined;
-}
 
 // Device → host: two files, the second ends with a device error block, then the terminator, then the first
 // bytes of the next DL message. Written out by hand from §5.5.

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError } from '../../protocols/errors.js';
 import { decodePlist, encodePlist } from '../../protocols/plist/index.js';
 import {
   USBMUX_DEVICE_RECORD_SIZE,
@@ -20,18 +19,9 @@ import {
   type UsbmuxPacket,
 } from '../../protocols/usbmux.js';
 import { splits } from '../helpers/fuzz.js';
+import { codeOf, hex } from '../helpers/codec.js';
 
-const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ProtocolError);
-    return (e as ProtocolError).code;
-  }
-  return undefined;
-}
 
 // The ListDevices request as libplist 2.2.0 lays it out (415 bytes; `plistutil -f xml` reproduces it byte for byte).
 const LIST_DEVICES_XML = Buffer.from(
