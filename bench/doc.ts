@@ -41,7 +41,7 @@ export function renderBlock(b: DocBlock): string {
     targetsTable(b.results),
     '',
     ...(notes.length > 0 ? ['Notes:', '', ...notes, ''] : []),
-    ...(b.failures.length > 0 ? ['**Not completed in this run:**', '', ...b.failures.map((f) => `- ${f}`), ''] : []),
+    ...(b.failures.length > 0 ? ['**Not completed in this run:**', '', ...b.failures.map((f) => `- ${f.replace(/\s*\n\s*/g, ' — ')}`), ''] : []),
     `![ratio chart](${b.chartFile})`,
   ].join('\n');
 }

@@ -105,7 +105,8 @@ async function main(argv: string[]): Promise<number> {
       try {
         results.push(await runScenario(ctx, spec));
       } catch (err) {
-        const msg = `${spec.name} (${spec.variant}): ${(err as Error).message}`;
+        const why = stop.signal.aborted ? 'stopped (Ctrl-C/SIGTERM) during this scenario' : (err as Error).message;
+        const msg = `${spec.name} (${spec.variant}): ${why}`;
         failures.push(msg);
         log(`  FAILED ${msg}`);
       }
