@@ -38,7 +38,10 @@ export interface BackupOptions {
   onEvent?: (event: BackupEvent) => void;
   /** usbmuxd address ('UNIX:/path', '/path', 'host:port'); default USBMUXD_SOCKET_ADDRESS or the platform default. */
   muxAddress?: string;
-  /** fsync every received file before it is renamed into place (default true). */
+  /**
+   * Make the new backup durable before it replaces the previous one (default true): one flush of the staging
+   * folder's file system (syncfs; elsewhere an fsync of every file) before the swap. false skips the flush.
+   */
   fsync?: boolean;
   /** How long to wait for another host's sync lock (default 60 s). */
   syncLockTimeoutMs?: number;
@@ -144,7 +147,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     assertFolderName(folder);
 
     phase('preparing');
-    staging = await BackupStaging.prepare({ root, folder, full: options.full, log });
+    staging = await BackupStaging.prepare({ root, folder, full: options.full, log, durable: options.fsync ?? true });
     const stagingRef = staging;
     const wantFull = options.full === true || !staging.incremental;
     log.info({ root, folder, incremental: !wantFull, clonedFiles: staging.clonedFiles }, 'staging folder ready');
@@ -193,7 +196,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const info = await AtomicFileWriter.create(join(staging.dir, 'Info.plist'));
     try {
       await info.write(encodePlist(buildInfoPlist(sources), 'xml'));
-      await info.commit(options.fsync ?? true);
+      await info.commit(false); // made durable with the whole staging folder at commit
       staging.touchedDir(staging.dir);
     } catch (err) {
       await info.abort();
@@ -229,7 +232,8 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const end = await mb2.runLoop({
       paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
       volumePath: root,
-      fsyncFiles: options.fsync ?? true,
+      fsyncFiles: false, // the staging folder is flushed as a whole before the swap
+      stagingWrites: true,
       touchedDir: (d) => stagingRef.touchedDir(d),
       observer,
       signal,

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, open, readdir, readlink, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,4 +62,68 @@ async function linkOrCopy(a: string, b: string): Promise<void> {
     if (!LINK_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
     await copyFile(a, b, constants.COPYFILE_FICLONE);
   }
+}
+
+/** How `flushTree` made a folder durable. */
+export type FlushMethod = 'syncfs' | 'fsync';
+
+/**
+ * syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node has no binding): one call
+ * writes back every dirty page and inode of that file system and commits its journal. Resolves false when it
+ * is not available (not Linux, no `sync -f`, or it failed), so the caller falls back.
+ */
+export async function syncFileSystem(dir: string): Promise<boolean> {
+  if (process.platform !== 'linux') return false;
+  return new Promise((resolve) => {
+    execFile('sync', ['-f', dir], { timeout: 30 * 60_000, windowsHide: true }, (err) => resolve(!err));
+  });
+}
+
+/** fsync `path` (file or folder). */
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * fsync every file and folder under `dir`, `parallel` at a time (the fallback where syncfs is not available).
+ * Folder fsync errors are ignored (some platforms cannot fsync folders); a file fsync error is thrown.
+ */
+export async function fsyncTree(dir: string, parallel = 16): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let failure: unknown;
+  const run = async (p: Promise<void>): Promise<void> => {
+    const tracked: Promise<void> = p
+      .catch((err: unknown) => {
+        failure ??= err;
+      })
+      .finally(() => running.delete(tracked));
+    running.add(tracked);
+    while (running.size >= parallel) await Promise.race(running);
+  };
+  const walk = async (d: string): Promise<void> => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) await run(fsyncPath(p));
+    }
+    await run(fsyncDir(d));
+  };
+  await walk(dir);
+  await Promise.all(running);
+  if (failure !== undefined) throw failure;
+}
+
+/**
+ * Make everything written under `dir` durable: syncfs of its file system where available (one flush instead of
+ * one fsync per file), else an fsync of every file and folder under it.
+ */
+export async function flushTree(dir: string): Promise<FlushMethod> {
+  if (await syncFileSystem(dir)) return 'syncfs';
+  await fsyncTree(dir);
+  return 'fsync';
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodePlist, isPlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { fsyncDir, hardLinkClone } from './fs-durable.js';
+import { flushTree, fsyncDir, hardLinkClone, type FlushMethod } from './fs-durable.js';
 
 /** Where a backup of `folder` (a UDID) lives under `root`, and the helper folders of the staging design. */
 export interface BackupFolders {
@@ -122,10 +122,22 @@ export class BackupStaging {
     /** Files carried over from the previous backup. */
     readonly clonedFiles: number,
     private readonly dirtyDirs: Set<string>,
+    private readonly durability: { durable: boolean; flush: (dir: string) => Promise<FlushMethod> },
     private readonly log?: Logger,
   ) {}
 
-  static async prepare(opts: { root: string; folder: string; full?: boolean; log?: Logger }): Promise<BackupStaging> {
+  /**
+   * `durable` (default true): commit() makes the whole staging folder durable (`flush`, default flushTree:
+   * syncfs, else fsync of every file) before the swap — files are not fsynced one by one while they arrive.
+   */
+  static async prepare(opts: {
+    root: string;
+    folder: string;
+    full?: boolean;
+    log?: Logger;
+    durable?: boolean;
+    flush?: (dir: string) => Promise<FlushMethod>;
+  }): Promise<BackupStaging> {
     const f = backupFolders(opts.root, opts.folder);
     try {
       await mkdir(f.root, { recursive: true, mode: 0o755 });
@@ -148,7 +160,8 @@ export class BackupStaging {
         dirty.add(f.staging);
       }
       opts.log?.debug({ incremental, cloned }, 'staging folder ready');
-      return new BackupStaging(f, incremental, cloned, dirty, opts.log);
+      const durability = { durable: opts.durable ?? true, flush: opts.flush ?? flushTree };
+      return new BackupStaging(f, incremental, cloned, dirty, durability, opts.log);
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
       heldLocks.delete(f.lock);
@@ -166,11 +179,20 @@ export class BackupStaging {
     this.dirtyDirs.add(dir);
   }
 
-  /** Make the staging folder the backup: fsync, `current` → `previous`, `staging` → `current`, fsync, delete `previous`. */
+  /**
+   * Make the staging folder the backup: flush it (every file and folder in it durable), `current` → `previous`,
+   * `staging` → `current`, fsync the root folder, delete `previous`.
+   */
   async commit(): Promise<void> {
     const f = this.folders;
-    for (const d of this.dirtyDirs) await fsyncDir(d);
-    await fsyncDir(f.staging);
+    if (this.durability.durable) {
+      const t = performance.now();
+      const method = await this.durability.flush(f.staging);
+      this.log?.debug({ method, ms: Math.round(performance.now() - t) }, 'staging folder flushed to disk');
+    } else {
+      for (const d of this.dirtyDirs) await fsyncDir(d);
+      await fsyncDir(f.staging);
+    }
     const hadCurrent = await exists(f.current);
     if (hadCurrent) await rename(f.current, f.previous);
     try {

@@ -11,7 +11,7 @@ export function isTempFileName(name: string): boolean {
 
 const processTag = `${process.pid.toString(36)}${randomBytes(3).toString('hex')}`;
 let tempCounter = 0;
-function tempPathFor(finalPath: string): string {
+export function tempPathFor(finalPath: string): string {
   tempCounter = (tempCounter + 1) % Number.MAX_SAFE_INTEGER;
   return join(dirname(finalPath), `${TEMP_FILE_PREFIX}${processTag}-${tempCounter.toString(36)}`);
 }
@@ -20,7 +20,7 @@ function tempPathFor(finalPath: string): string {
 export const WRITE_BEHIND_BYTES = 4 * 1024 * 1024;
 
 /** writev until every byte is written (handles short writes). */
-async function writeAllV(fh: FileHandle, buffers: Uint8Array[]): Promise<void> {
+export async function writeAllV(fh: FileHandle, buffers: Uint8Array[]): Promise<void> {
   let pending = buffers;
   while (pending.length > 0) {
     const { bytesWritten } = await fh.writev(pending);

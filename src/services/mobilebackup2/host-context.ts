@@ -39,6 +39,12 @@ export interface Mb2HostContext {
   volumePath: string;
   /** fsync each received file before it is renamed into place (default true). */
   fsyncFiles?: boolean;
+  /**
+   * The destination is a staging folder that is discarded whole after a crash (docs/backup-design.md): received
+   * files may be written directly under their final name when that name is new (always with O_EXCL, never into
+   * an existing — possibly hard-linked — file), small files synchronously. Default false: temporary name + rename.
+   */
+  stagingWrites?: boolean;
   /** Called with every directory whose entries changed (so a later commit can fsync it). */
   touchedDir?(dir: string): void;
   observer?: Mb2LoopObserver;

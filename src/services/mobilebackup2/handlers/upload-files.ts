@@ -4,6 +4,7 @@ import { IBackupError } from '../../../errors.js';
 import { AtomicFileWriter, BoundedQueue } from '../atomic-file.js';
 import { deviceErrorCode, deviceErrorString, isHostFsError } from '../errno.js';
 import type { Mb2HostContext } from '../host-context.js';
+import { StagedFileWriter, writeStagedFileSync } from '../staged-file.js';
 import { CONTINUE, sendStatus, type HandlerOutcome } from './types.js';
 
 /** Files being written/fsynced/renamed while the next ones stream in. */
@@ -15,6 +16,17 @@ const FINALIZE_IN_FLIGHT = 8;
  */
 const SMALL_FILE_BYTES = 512 * 1024;
 
+/** What a streamed file is written with: AtomicFileWriter (temporary name) or StagedFileWriter (staging folder). */
+interface FileSink {
+  write(data: Uint8Array): Promise<void>;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+function atomicSink(w: AtomicFileWriter, fsync: boolean): FileSink {
+  return { write: (d) => w.write(d), commit: () => w.commit(fsync), abort: () => w.abort() };
+}
+
 interface IncomingFile {
   deviceName: string;
   devicePath: string;
@@ -22,7 +34,7 @@ interface IncomingFile {
   /** Small-file mode: the data so far (views into received chunks). */
   chunks: Uint8Array[] | undefined;
   /** Streaming mode. */
-  writer: AtomicFileWriter | undefined;
+  writer: FileSink | undefined;
   bytes: number;
   failed: boolean;
 }
@@ -39,6 +51,9 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   ctx.observer?.uploadBatch?.(plistNumber(msg[3]) ?? 0, plistNumber(msg[2]));
 
   const fsync = ctx.fsyncFiles ?? true;
+  const staging = ctx.stagingWrites === true;
+  const openSink = async (path: string): Promise<FileSink> =>
+    staging ? StagedFileWriter.create(path) : atomicSink(await AtomicFileWriter.create(path), fsync);
   const decoder = new UploadStreamDecoder();
   const finalize = new BoundedQueue(FINALIZE_IN_FLIGHT);
   let current: IncomingFile | undefined;
@@ -88,7 +103,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
               const held = file.chunks;
               file.chunks = undefined;
               await guarded(file, async () => {
-                file.writer = await AtomicFileWriter.create(file.hostPath);
+                file.writer = await openSink(file.hostPath);
                 for (const c of held) await file.writer.write(c);
               });
             }
@@ -103,9 +118,22 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             const file = current;
             current = undefined;
             if (!file || file.failed) break;
+            if (staging && !file.writer) {
+              // Small file into a staging folder: written right here, synchronously (see writeStagedFileSync).
+              try {
+                writeStagedFileSync(file.hostPath, file.chunks ?? []);
+              } catch (err) {
+                if (!isHostFsError(err)) throw err;
+                await fail(file, err);
+                break;
+              }
+              file.chunks = undefined;
+              done(file);
+              break;
+            }
             await finalize.add(() =>
               guarded(file, async () => {
-                if (file.writer) await file.writer.commit(fsync);
+                if (file.writer) await file.writer.commit();
                 else await AtomicFileWriter.writeWhole(file.hostPath, file.chunks ?? [], fsync);
                 done(file);
               }).catch((err: unknown) => {

@@ -1,0 +1,153 @@
+import { closeSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { tempPathFor, writeAllV, WRITE_BEHIND_BYTES } from './atomic-file.js';
+
+/**
+ * Writers for a STAGING folder (one that is thrown away whole after a crash, docs/backup-design.md): a partial
+ * file there is harmless, so a file whose name is new is written directly under its final name, with no
+ * temporary name and no rename. The one thing that must never happen is writing into an inode shared by a hard
+ * link with the previous backup, so files are only ever opened with O_CREAT|O_EXCL ('wx'): a new inode, always.
+ * When the name already exists (a file cloned from the previous backup, or sent twice), the data goes to a
+ * temporary name that is renamed over it — the old inode is never opened for writing.
+ * No fsync here: the staging folder is flushed once, as a whole, before the swap.
+ */
+
+function isExists(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'EEXIST';
+}
+
+/** writev until every byte is written (handles short writes), synchronously. */
+function writeAllVSync(fd: number, buffers: Uint8Array[]): void {
+  let pending = buffers;
+  while (pending.length > 0) {
+    // writev takes at most IOV_MAX (1024) buffers on Linux; Node splits nothing for us.
+    const slice = pending.length > 512 ? pending.slice(0, 512) : pending;
+    let n = writevSync(fd, slice);
+    let i = 0;
+    while (i < pending.length && n >= pending[i]!.length) n -= pending[i++]!.length;
+    pending = pending.slice(i);
+    if (n > 0 && pending.length > 0) pending[0] = pending[0]!.subarray(n);
+  }
+}
+
+function writeNewSync(path: string, chunks: Uint8Array[]): void {
+  const fd = openSync(path, 'wx', 0o644);
+  try {
+    writeAllVSync(fd, chunks);
+  } catch (err) {
+    closeSync(fd);
+    try {
+      unlinkSync(path);
+    } catch {
+      // already gone
+    }
+    throw err;
+  }
+  closeSync(fd);
+}
+
+/**
+ * Store a small, complete file (already in memory) in a staging folder, synchronously: for a few KiB the page
+ * cache answers at once, and three system calls on this thread cost less than round trips to the thread pool.
+ */
+export function writeStagedFileSync(finalPath: string, chunks: Uint8Array[]): void {
+  try {
+    writeNewSync(finalPath, chunks);
+    return;
+  } catch (err) {
+    if (!isExists(err)) throw err;
+  }
+  const temp = tempPathFor(finalPath);
+  writeNewSync(temp, chunks);
+  try {
+    renameSync(temp, finalPath);
+  } catch (err) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // already gone
+    }
+    throw err;
+  }
+}
+
+/**
+ * A large file streamed into a staging folder: written under its final name when that name is new, else under a
+ * temporary name renamed over the existing one at commit. Same write-behind batching as AtomicFileWriter.
+ */
+export class StagedFileWriter {
+  private closed = false;
+  bytes = 0;
+  private queue: Uint8Array[] = [];
+  private unwrittenBytes = 0;
+  private flushing: Promise<void> | undefined;
+  private failure: unknown;
+
+  private constructor(
+    readonly finalPath: string,
+    /** Where the data goes: finalPath itself, or a temporary name when finalPath already existed. */
+    readonly writePath: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  static async create(finalPath: string): Promise<StagedFileWriter> {
+    try {
+      return new StagedFileWriter(finalPath, finalPath, await open(finalPath, 'wx', 0o644));
+    } catch (err) {
+      if (!isExists(err)) throw err;
+    }
+    const temp = tempPathFor(finalPath);
+    return new StagedFileWriter(finalPath, temp, await open(temp, 'wx', 0o644));
+  }
+
+  /** Queue `data` (not modified afterwards); waits only while more than WRITE_BEHIND_BYTES wait for the disk. */
+  async write(data: Uint8Array): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (data.length === 0) return;
+    this.queue.push(data);
+    this.unwrittenBytes += data.length;
+    this.bytes += data.length;
+    this.flushing ??= this.flushLoop();
+    while (this.unwrittenBytes > WRITE_BEHIND_BYTES && this.flushing) await this.flushing;
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && this.failure === undefined) {
+        const batch = this.queue.splice(0, 256);
+        await writeAllV(this.fh, batch);
+        for (const b of batch) this.unwrittenBytes -= b.length;
+      }
+    } catch (err) {
+      this.failure = err;
+      this.queue = [];
+      this.unwrittenBytes = 0;
+    } finally {
+      this.flushing = undefined;
+    }
+  }
+
+  /** Write what is queued, close, and (temporary name only) rename over the final name. */
+  async commit(): Promise<void> {
+    try {
+      while (this.flushing) await this.flushing;
+      if (this.failure !== undefined) throw this.failure;
+    } finally {
+      this.closed = true;
+      await this.fh.close();
+    }
+    if (this.writePath !== this.finalPath) await rename(this.writePath, this.finalPath);
+  }
+
+  /** Close and delete what was written. Never throws. */
+  async abort(): Promise<void> {
+    this.failure ??= new Error('aborted');
+    await this.flushing?.catch(() => undefined);
+    if (!this.closed) {
+      this.closed = true;
+      await this.fh.close().catch(() => undefined);
+    }
+    await unlink(this.writePath).catch(() => undefined);
+  }
+}

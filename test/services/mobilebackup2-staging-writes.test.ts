@@ -1,0 +1,146 @@
+import { existsSync } from 'node:fs';
+import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
+import { ConfinedPathResolver } from '../../src/backup/confine.js';
+import { DeviceLinkConnection, runDeviceLinkLoop, type Mb2LoopObserver } from '../../src/services/mobilebackup2/index.js';
+import { StagedFileWriter, writeStagedFileSync } from '../../src/services/mobilebackup2/staged-file.js';
+import { socketPair, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
+
+// UploadFiles into a staging folder (stagingWrites): new names are written directly, existing names — which may
+// be hard links shared with the previous backup — are replaced by a new inode, never written in place.
+
+const UDID = '00008120-001A2B3C4D5E0001';
+let tmp: string;
+let stage: string;
+let previous: string;
+let pair: SocketPair;
+
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'mb2-staging-writes-'));
+  stage = join(tmp, 'stage');
+  previous = join(tmp, 'previous');
+  await mkdir(join(stage, 'ab'), { recursive: true });
+  await mkdir(join(previous, 'ab'), { recursive: true });
+  pair = await socketPair();
+});
+afterEach(async () => {
+  pair.close();
+  await rm(tmp, { recursive: true, force: true });
+});
+
+function startLoop(observer: Mb2LoopObserver = {}) {
+  return runDeviceLinkLoop({
+    dl: new DeviceLinkConnection(pair.host),
+    paths: new ConfinedPathResolver(stage, [UDID]),
+    volumePath: tmp,
+    fsyncFiles: false,
+    stagingWrites: true,
+    observer,
+  });
+}
+
+async function finish(loop: ReturnType<typeof startLoop>) {
+  pair.device.send(dlProcessMessage({ MessageName: 'Response', ErrorCode: 0 }));
+  expect((await loop).kind).toBe('result');
+}
+
+/** A file of the previous backup, hard-linked into the staging folder (as the staging clone does). */
+async function linked(name: string, content: string): Promise<{ ino: number }> {
+  await writeFile(join(previous, name), content);
+  await link(join(previous, name), join(stage, name));
+  return { ino: (await stat(join(previous, name))).ino };
+}
+
+function pattern(n: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 0xff;
+  return b;
+}
+
+describe('UploadFiles into a staging folder', () => {
+  it('replaces hard-linked files (small and streamed) with new inodes and never changes the shared one', async () => {
+    const small = await linked('ab/ab01', 'old small');
+    const big = await linked('ab/ab02', 'old big');
+    const bigData = pattern(2_000_000); // above the in-memory limit: streamed
+    const received: string[] = [];
+    const loop = startLoop({ fileReceived: (f) => received.push(f.devicePath) });
+    pair.device.send(dlUploadFiles(9 + bigData.length + 5));
+    pair.device.sendRaw(
+      uploadStream([
+        { deviceName: 'D/a', hostPath: `${UDID}/ab/ab01`, data: Buffer.from('new small') },
+        { deviceName: 'D/b', hostPath: `${UDID}/ab/ab02`, data: bigData, blockSize: 65_536 },
+        { deviceName: 'D/c', hostPath: `${UDID}/ab/ab03`, data: Buffer.from('fresh') },
+      ]),
+    );
+    expect((await pair.device.receiveStatus()).code).toBe(0);
+    expect(await readFile(join(previous, 'ab/ab01'), 'utf8')).toBe('old small');
+    expect(await readFile(join(previous, 'ab/ab02'), 'utf8')).toBe('old big');
+    expect((await stat(join(previous, 'ab/ab01'))).nlink).toBe(1);
+    expect((await stat(join(previous, 'ab/ab02'))).nlink).toBe(1);
+    expect(await readFile(join(stage, 'ab/ab01'), 'utf8')).toBe('new small');
+    expect((await readFile(join(stage, 'ab/ab02'))).equals(bigData)).toBe(true);
+    expect(await readFile(join(stage, 'ab/ab03'), 'utf8')).toBe('fresh');
+    expect((await stat(join(stage, 'ab/ab01'))).ino).not.toBe(small.ino);
+    expect((await stat(join(stage, 'ab/ab02'))).ino).not.toBe(big.ino);
+    expect((await readdir(join(stage, 'ab'))).sort()).toEqual(['ab01', 'ab02', 'ab03']); // no temporary files left
+    expect(received.sort()).toEqual([`${UDID}/ab/ab01`, `${UDID}/ab/ab02`, `${UDID}/ab/ab03`]);
+    await finish(loop);
+  });
+
+  it('leaves nothing behind for a file the device gives up on, streamed or not, and keeps a linked file intact', async () => {
+    await linked('ab/ab05', 'old');
+    const failed: string[] = [];
+    const loop = startLoop({ fileFailed: (f) => failed.push(f.devicePath) });
+    const partialBig = pattern(1_500_000);
+    pair.device.send(dlUploadFiles(100));
+    pair.device.sendRaw(
+      uploadStream([
+        { deviceName: 'D/x', hostPath: `${UDID}/ab/ab04`, data: partialBig, blockSize: 65_536, error: 'vanished' },
+        { deviceName: 'D/y', hostPath: `${UDID}/ab/ab05`, data: pattern(1_200_000), blockSize: 65_536, error: 'vanished' },
+        { deviceName: 'D/z', hostPath: `${UDID}/ab/ab06`, data: Buffer.from('tiny'), error: 'vanished' },
+        { deviceName: 'D/m', hostPath: `${UDID}/zz/zz01`, data: Buffer.from('no parent folder') },
+      ]),
+    );
+    expect((await pair.device.receiveStatus()).code).toBe(-6);
+    expect(failed).toEqual([`${UDID}/ab/ab04`, `${UDID}/ab/ab05`, `${UDID}/ab/ab06`, `${UDID}/zz/zz01`]);
+    expect((await readdir(join(stage, 'ab'))).sort()).toEqual(['ab05']);
+    expect(await readFile(join(stage, 'ab/ab05'), 'utf8')).toBe('old');
+    expect(await readFile(join(previous, 'ab/ab05'), 'utf8')).toBe('old');
+    await finish(loop);
+  });
+});
+
+describe('staged file writers', () => {
+  it('writeStagedFileSync writes a new name directly and replaces an existing (linked) name by rename', async () => {
+    const ino = (await linked('ab/f', 'old')).ino;
+    writeStagedFileSync(join(stage, 'ab/g'), [Buffer.from('he'), Buffer.from('llo')]);
+    writeStagedFileSync(join(stage, 'ab/f'), [Buffer.from('new')]);
+    expect(await readFile(join(stage, 'ab/g'), 'utf8')).toBe('hello');
+    expect(await readFile(join(stage, 'ab/f'), 'utf8')).toBe('new');
+    expect(await readFile(join(previous, 'ab/f'), 'utf8')).toBe('old');
+    expect((await stat(join(stage, 'ab/f'))).ino).not.toBe(ino);
+    expect(() => writeStagedFileSync(join(stage, 'missing/x'), [Buffer.from('x')])).toThrow(/ENOENT/);
+    expect((await readdir(join(stage, 'ab'))).sort()).toEqual(['f', 'g']);
+  });
+
+  it('StagedFileWriter opens an existing name never for writing: a temporary file replaces it at commit', async () => {
+    await linked('ab/f', 'old');
+    const w = await StagedFileWriter.create(join(stage, 'ab/f'));
+    expect(w.writePath).not.toBe(w.finalPath);
+    await w.write(Buffer.from('new data'));
+    expect(await readFile(join(stage, 'ab/f'), 'utf8')).toBe('old'); // untouched until commit
+    await w.commit();
+    expect(await readFile(join(stage, 'ab/f'), 'utf8')).toBe('new data');
+    expect(await readFile(join(previous, 'ab/f'), 'utf8')).toBe('old');
+
+    const fresh = await StagedFileWriter.create(join(stage, 'ab/new'));
+    expect(fresh.writePath).toBe(fresh.finalPath);
+    await fresh.write(Buffer.from('partial'));
+    await fresh.abort();
+    expect(existsSync(join(stage, 'ab/new'))).toBe(false);
+    expect((await readdir(join(stage, 'ab'))).sort()).toEqual(['f']);
+  });
+});
