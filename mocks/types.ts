@@ -27,6 +27,11 @@ export interface SimFileSystem {
   get(domain: string, relativePath: string): SimFileEntry | undefined;
   /** The content of a file entry as a stream (generated from the seed or read from disk; never whole in memory). */
   openRead(entry: SimFileEntry): Readable;
+  /**
+   * The same content as read-only in-memory views of at most `maxChunk` bytes, produced synchronously, when it
+   * needs no I/O (generated or empty content); undefined when the content must be read with openRead().
+   */
+  contentChunks?(entry: SimFileEntry, maxChunk?: number): Iterable<Buffer> | undefined;
   /** Create or replace an entry (restore, mutations). For files, `data` streams the content. */
   put(entry: SimFileEntry, data?: Readable): Promise<void>;
   remove(domain: string, relativePath: string): Promise<void>;

@@ -10,7 +10,7 @@ import { CodedError } from '../../protocols/errors.js';
 import type { SimFileEntry, SimFileSystem } from '../types.js';
 import { buildDataset, type DatasetName } from '../datasets/index.js';
 import { fileId, fileIdPath } from '../manifest/file-id.js';
-import { openGenerated } from './generated-content.js';
+import { generatedChunks, openGenerated } from './generated-content.js';
 import { Journal, type ContentRef, type JournalRecord } from './journal.js';
 
 interface Rec {
@@ -103,6 +103,17 @@ export class DiskSimFileSystem implements SimFileSystem {
     if (c.kind === 'gen') return openGenerated(c, r.entry.size);
     if (c.kind === 'disk') return createReadStream(this.storedPath(r.entry), { highWaterMark: 64 * 1024 });
     return Readable.from([]);
+  }
+
+  contentChunks(entry: SimFileEntry, maxChunk?: number): Iterable<Buffer> | undefined {
+    const r = this.recs.get(keyOf(entry.domain, entry.relativePath));
+    if (!r || r.entry.type !== 'file') {
+      throw new CodedError('SIM_FS_NOT_FOUND', `no file ${entry.domain}/${entry.relativePath} on the simulated device`);
+    }
+    const c = r.content ?? { kind: 'empty' };
+    if (c.kind === 'gen') return generatedChunks(c, r.entry.size, maxChunk);
+    if (c.kind === 'empty') return [];
+    return undefined;
   }
 
   private storedPath(e: SimFileEntry): string {

@@ -3,7 +3,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import {
   decodePlist,
   dlCreateDirectory,
@@ -19,7 +18,7 @@ import {
 import { buildManifestPlist, buildStatusPlist, readManifestDb, writeManifestDb, type SnapshotState } from '../../manifest/index.js';
 import type { SimDevice } from '../../types.js';
 import { requestOptions, withScratchDir, type CommandContext, type CommandResult } from './context.js';
-import type { DeviceLinkConnection, UploadItem } from './devicelink-connection.js';
+import { DEVICE_BLOCK_BYTES, type DeviceLinkConnection, type UploadItem } from './devicelink-connection.js';
 import { getLastBackup, setLastBackup } from './device-state.js';
 import { downloadFiles, fileSink, memorySink } from './download.js';
 import { MBError, MBErrorCode } from './errors.js';
@@ -44,7 +43,7 @@ function bundleIds(plan: BackupPlan): string[] {
 async function uploadStatus(dl: DeviceLinkConnection, udid: string, status: PlistDict, progress: number): Promise<void> {
   const data = encodePlist(status, 'binary');
   await dl.send(dlUploadFiles(data.length, progress));
-  await dl.writeUploadStream([{ deviceName: 'Status.plist', hostPath: `${udid}/Status.plist`, size: data.length, open: () => Readable.from([data]) }]);
+  await dl.writeUploadStream([{ deviceName: 'Status.plist', hostPath: `${udid}/Status.plist`, size: data.length, open: () => [data] }]);
   const st = await dl.receiveStatus();
   if (st.code !== 0) throw new MBError(MBErrorCode.UploadFailed);
 }
@@ -123,7 +122,7 @@ export async function backup(ctx: CommandContext): Promise<CommandResult> {
           deviceName: `${f.entry.domain}/${f.entry.relativePath}`,
           hostPath: `${snapshot}/${f.id.slice(0, 2)}/${f.id}`,
           size: f.entry.size,
-          open: () => device.fs.openRead(f.entry),
+          open: () => device.fs.contentChunks?.(f.entry, DEVICE_BLOCK_BYTES) ?? device.fs.openRead(f.entry),
         });
       }
       await dl.send(dlUploadFiles(bytes, progress()));
@@ -141,8 +140,8 @@ export async function backup(ctx: CommandContext): Promise<CommandResult> {
     const dbBytes = statSync(dbPath).size;
     await dl.send(dlUploadFiles(dbBytes + manifestPlist.length, 89));
     await dl.writeUploadStream([
-      { deviceName: 'Manifest.db', hostPath: `${snapshot}/Manifest.db`, size: dbBytes, open: () => createReadStream(dbPath) },
-      { deviceName: 'Manifest.plist', hostPath: `${snapshot}/Manifest.plist`, size: manifestPlist.length, open: () => Readable.from([manifestPlist]) },
+      { deviceName: 'Manifest.db', hostPath: `${snapshot}/Manifest.db`, size: dbBytes, open: () => createReadStream(dbPath, { highWaterMark: DEVICE_BLOCK_BYTES }) },
+      { deviceName: 'Manifest.plist', hostPath: `${snapshot}/Manifest.plist`, size: manifestPlist.length, open: () => [manifestPlist] },
     ]);
     if ((await dl.receiveStatus()).code !== 0) throw new MBError(MBErrorCode.UploadFailed);
 
@@ -181,7 +180,7 @@ export async function backup(ctx: CommandContext): Promise<CommandResult> {
 async function uploadHostileFile(dl: CommandContext['dl'], hostPath: string): Promise<void> {
   const payload = Buffer.from('written by a hostile device\n');
   await dl.send(dlUploadFiles(payload.length, 3));
-  await dl.writeUploadStream([{ deviceName: 'HomeDomain/escape.txt', hostPath, size: payload.length, open: () => Readable.from([payload]) }]);
+  await dl.writeUploadStream([{ deviceName: 'HomeDomain/escape.txt', hostPath, size: payload.length, open: () => [payload] }]);
   if ((await dl.receiveStatus()).code !== 0) throw new MBError(MBErrorCode.UploadFailed);
 }
 

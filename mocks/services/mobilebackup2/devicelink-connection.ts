@@ -1,7 +1,7 @@
 // The device end of a DeviceLink connection: framed DL messages, one request at a time, and the raw file streams
 // of mobilebackup2 on the same socket. Reads pull from the socket's async iterator, so nothing is read before it
 // is needed (backpressure both ways).
-import type { Duplex, Readable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import {
   DLMessageDecoder,
   DLName,
@@ -21,14 +21,72 @@ import {
 } from '../../../protocols/index.js';
 import { HostGoneError } from './errors.js';
 
-/** Device → host data blocks carry at most this much. */
-export const DEVICE_BLOCK_BYTES = 64 * 1024;
+/**
+ * Device → host data blocks carry at most this much. The host reads blocks of any length (protocol-reference.md
+ * §5.5: "any k ≥ 0"; libimobiledevice reads a block in 32 KiB pieces, our engine accepts up to 16 MiB), so large
+ * files go in few, big blocks.
+ */
+export const DEVICE_BLOCK_BYTES = 1024 * 1024;
+/** Upload stream bytes are gathered into socket writes of about this size (many small files per write). */
+const WRITE_BATCH_BYTES = 1024 * 1024;
+/** Pieces shorter than this are copied together into one buffer; longer ones are written as they are. */
+const COALESCE_BELOW = 16 * 1024;
+const SUCCESS_BLOCK = encodeSuccessBlock();
+const STREAM_TERMINATOR = encodeStreamTerminator();
 
 export interface UploadItem {
   deviceName: string;
   hostPath: string;
   size: number;
-  open: () => Readable;
+  /**
+   * The file's bytes, called when the file's turn comes: in-memory chunks (read-only views are fine; they are
+   * written without copying) or a stream.
+   */
+  open: () => Iterable<Buffer> | AsyncIterable<Buffer>;
+}
+
+function isSyncIterable(x: Iterable<Buffer> | AsyncIterable<Buffer>): x is Iterable<Buffer> {
+  return typeof (x as Partial<Iterable<Buffer>>)[Symbol.iterator] === 'function';
+}
+
+/** The pieces of an upload stream not yet written: small ones are coalesced, large ones kept as views. */
+class UploadBatch {
+  private parts: Buffer[] = [];
+  private small: Buffer[] = [];
+  private smallBytes = 0;
+  private bytes = 0;
+
+  constructor(private readonly dl: DeviceLinkConnection) {}
+
+  get full(): boolean {
+    return this.bytes >= WRITE_BATCH_BYTES;
+  }
+
+  add(buf: Buffer): void {
+    if (buf.length >= COALESCE_BELOW) {
+      this.closeSmall();
+      this.parts.push(buf);
+    } else {
+      this.small.push(buf);
+      this.smallBytes += buf.length;
+    }
+    this.bytes += buf.length;
+  }
+
+  private closeSmall(): void {
+    if (this.small.length === 0) return;
+    this.parts.push(this.small.length === 1 ? (this.small[0] as Buffer) : Buffer.concat(this.small, this.smallBytes));
+    this.small = [];
+    this.smallBytes = 0;
+  }
+
+  async flush(): Promise<void> {
+    this.closeSmall();
+    const parts = this.parts;
+    this.parts = [];
+    this.bytes = 0;
+    if (parts.length > 0) await this.dl.writeAll(parts);
+  }
 }
 
 export class DeviceLinkConnection {
@@ -70,10 +128,13 @@ export class DeviceLinkConnection {
     return r.value;
   }
 
-  /** Write, waiting for 'drain' when the socket's buffer is full. */
-  async write(buf: Buffer): Promise<void> {
+  private checkOpen(): void {
     if (this.closed || this.conn.destroyed) throw new HostGoneError('the host closed the mobilebackup2 connection');
-    if (this.conn.write(buf)) return;
+  }
+
+  /** Resolves once the socket's buffer has drained (at once if it need not). */
+  private async drained(): Promise<void> {
+    if (!this.conn.writableNeedDrain) return;
     await new Promise<void>((resolve, reject) => {
       const done = () => {
         this.conn.off('drain', done);
@@ -87,6 +148,23 @@ export class DeviceLinkConnection {
       this.conn.on('drain', done);
       this.closedSignal.addEventListener('abort', fail, { once: true });
     });
+  }
+
+  /** Write, waiting for 'drain' when the socket's buffer is full. */
+  async write(buf: Buffer): Promise<void> {
+    this.checkOpen();
+    if (this.conn.write(buf)) return;
+    await this.drained();
+  }
+
+  /** Write several buffers as one (corked: a single writev, no copy), waiting for 'drain' when needed. */
+  async writeAll(bufs: readonly Buffer[]): Promise<void> {
+    if (bufs.length === 1) return this.write(bufs[0] as Buffer);
+    this.checkOpen();
+    this.conn.cork();
+    for (const b of bufs) this.conn.write(b);
+    this.conn.uncork();
+    await this.drained();
   }
 
   async send(msg: DLMessage): Promise<void> {
@@ -126,29 +204,47 @@ export class DeviceLinkConnection {
     if (rest.length > 0) this.carry = rest;
   }
 
-  /** After DLMessageUploadFiles: stream `items` to the host in blocks of ≤ 64 KiB, then the terminator. */
+  /**
+   * After DLMessageUploadFiles: stream `items` to the host — per file its two names, data blocks of at most
+   * DEVICE_BLOCK_BYTES and a success (or error) block — then the terminator. Small files are gathered into writes
+   * of about 1 MiB; data is written without copying; the socket's backpressure is honoured.
+   */
   async writeUploadStream(items: Iterable<UploadItem>, onBytes?: (n: number) => void): Promise<void> {
+    const out = new UploadBatch(this);
+    const queue = (chunk: Buffer): void => {
+      for (let at = 0; at < chunk.length; at += DEVICE_BLOCK_BYTES) {
+        const part = chunk.length <= DEVICE_BLOCK_BYTES ? chunk : chunk.subarray(at, Math.min(chunk.length, at + DEVICE_BLOCK_BYTES));
+        out.add(encodeDataBlockHeader(part.length));
+        out.add(part);
+        onBytes?.(part.length);
+      }
+    };
     for (const item of items) {
-      await this.write(Buffer.concat([encodeStreamName(item.deviceName), encodeStreamName(item.hostPath)]));
-      let source: Readable | undefined;
+      out.add(encodeStreamName(item.deviceName));
+      out.add(encodeStreamName(item.hostPath));
       try {
-        source = item.open();
-        for await (const chunk of source) {
-          const buf = chunk as Buffer;
-          for (let at = 0; at < buf.length; at += DEVICE_BLOCK_BYTES) {
-            const part = buf.subarray(at, Math.min(buf.length, at + DEVICE_BLOCK_BYTES));
-            await this.write(Buffer.concat([encodeDataBlockHeader(part.length), part]));
-            onBytes?.(part.length);
+        const source = item.open();
+        if (isSyncIterable(source)) {
+          for (const chunk of source) {
+            queue(chunk);
+            if (out.full) await out.flush();
+          }
+        } else {
+          // for-await destroys a stream source if the loop ends early (error, host gone).
+          for await (const chunk of source) {
+            queue(chunk as Buffer);
+            if (out.full) await out.flush();
           }
         }
-        await this.write(encodeSuccessBlock());
+        out.add(SUCCESS_BLOCK);
       } catch (err) {
-        source?.destroy();
         if (err instanceof HostGoneError) throw err;
-        await this.write(encodeErrorBlock(FileBlockCode.ErrorRemote, `${(err as Error).message}`));
+        out.add(encodeErrorBlock(FileBlockCode.ErrorRemote, `${(err as Error).message}`));
       }
+      if (out.full) await out.flush();
     }
-    await this.write(encodeStreamTerminator());
+    out.add(STREAM_TERMINATOR);
+    await out.flush();
   }
 
   close(): void {
