@@ -17,19 +17,26 @@ export interface ManifestRow {
   record?: MBFileRecord;
 }
 
-const SCHEMA = `
+const TABLES = `
 CREATE TABLE Files (fileID TEXT PRIMARY KEY, domain TEXT, relativePath TEXT, flags INTEGER, file BLOB);
+CREATE TABLE Properties (key TEXT PRIMARY KEY, value BLOB);
+`;
+/** Built after the rows are in (one sort per index instead of 50,000 random inserts). */
+const INDEXES = `
 CREATE INDEX FilesDomainIdx ON Files(domain);
 CREATE INDEX FilesRelativePathIdx ON Files(relativePath);
 CREATE INDEX FilesFlagsIdx ON Files(flags);
-CREATE TABLE Properties (key TEXT PRIMARY KEY, value BLOB);
 `;
 
 /** Write a new Manifest.db at `path` (must not exist) listing `entries`. */
 export function writeManifestDb(path: string, entries: Iterable<SimFileEntry>, properties: Record<string, Buffer | string> = {}): void {
   const db = new Database(path);
   try {
-    db.exec(SCHEMA);
+    // A scratch file written in one go: no rollback journal, no fsync, enough cache to never spill mid-transaction.
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -131072');
+    db.exec(TABLES);
     const insert = db.prepare('INSERT INTO Files (fileID, domain, relativePath, flags, file) VALUES (?, ?, ?, ?, ?)');
     const prop = db.prepare('INSERT INTO Properties (key, value) VALUES (?, ?)');
     db.transaction(() => {
@@ -37,6 +44,7 @@ export function writeManifestDb(path: string, entries: Iterable<SimFileEntry>, p
         insert.run(fileId(e.domain, e.relativePath), e.domain, e.relativePath, ManifestFlags[e.type], encodeMBFile(recordOfEntry(e)));
       }
       for (const [k, v] of Object.entries(properties)) prop.run(k, v);
+      db.exec(INDEXES);
     })();
   } finally {
     db.close();
