@@ -49,11 +49,19 @@ function isSyncIterable(x: Iterable<Buffer> | AsyncIterable<Buffer>): x is Itera
   return typeof (x as Partial<Iterable<Buffer>>)[Symbol.iterator] === 'function';
 }
 
-/** The pieces of an upload stream not yet written: small ones are coalesced, large ones kept as views. */
+/** Room for small pieces; a new arena is started when one is full (handed-out bytes are never overwritten). */
+const ARENA_BYTES = WRITE_BATCH_BYTES + 64 * 1024;
+
+/**
+ * The pieces of an upload stream not yet written: small ones are copied into an arena (one contiguous buffer per
+ * run of small pieces), large ones kept as views.
+ */
 class UploadBatch {
   private parts: Buffer[] = [];
-  private small: Buffer[] = [];
-  private smallBytes = 0;
+  private arena = Buffer.allocUnsafe(ARENA_BYTES);
+  /** Start of the arena bytes not yet handed to `parts`, and the end of what was copied in. */
+  private from = 0;
+  private at = 0;
   private bytes = 0;
 
   constructor(private readonly dl: DeviceLinkConnection) {}
@@ -62,26 +70,48 @@ class UploadBatch {
     return this.bytes >= WRITE_BATCH_BYTES;
   }
 
+  /** Room for `n` more bytes in the arena (a new arena if needed). */
+  private room(n: number): void {
+    if (this.at + n <= this.arena.length) return;
+    this.closeRun();
+    this.arena = Buffer.allocUnsafe(Math.max(ARENA_BYTES, n));
+    this.from = 0;
+    this.at = 0;
+  }
+
+  private closeRun(): void {
+    if (this.at > this.from) this.parts.push(this.arena.subarray(this.from, this.at));
+    this.from = this.at;
+  }
+
   add(buf: Buffer): void {
     if (buf.length >= COALESCE_BELOW) {
-      this.closeSmall();
+      this.closeRun();
       this.parts.push(buf);
     } else {
-      this.small.push(buf);
-      this.smallBytes += buf.length;
+      this.room(buf.length);
+      buf.copy(this.arena, this.at);
+      this.at += buf.length;
     }
     this.bytes += buf.length;
   }
 
-  private closeSmall(): void {
-    if (this.small.length === 0) return;
-    this.parts.push(this.small.length === 1 ? (this.small[0] as Buffer) : Buffer.concat(this.small, this.smallBytes));
-    this.small = [];
-    this.smallBytes = 0;
+  /** One FILE_DATA block holding `chunks` (small in total), copied. */
+  addSmallBlock(chunks: readonly Buffer[], length: number): void {
+    this.room(5 + length);
+    const a = this.arena;
+    a.writeUInt32BE(length + 1, this.at);
+    a[this.at + 4] = FileBlockCode.FileData;
+    this.at += 5;
+    for (const c of chunks) {
+      c.copy(a, this.at);
+      this.at += c.length;
+    }
+    this.bytes += 5 + length;
   }
 
   async flush(): Promise<void> {
-    this.closeSmall();
+    this.closeRun();
     const parts = this.parts;
     this.parts = [];
     this.bytes = 0;
@@ -225,9 +255,28 @@ export class DeviceLinkConnection {
       try {
         const source = item.open();
         if (isSyncIterable(source)) {
+          // A small file goes out as one data block copied next to its names; larger ones as views, block by block.
+          const pending: Buffer[] = [];
+          let pendingBytes = 0;
+          let blockwise = false;
           for (const chunk of source) {
+            if (!blockwise && pendingBytes + chunk.length <= COALESCE_BELOW) {
+              pending.push(chunk);
+              pendingBytes += chunk.length;
+              continue;
+            }
+            if (!blockwise) {
+              for (const c of pending) queue(c);
+              pending.length = 0;
+              pendingBytes = 0;
+              blockwise = true;
+            }
             queue(chunk);
             if (out.full) await out.flush();
+          }
+          if (pendingBytes > 0) {
+            out.addSmallBlock(pending, pendingBytes);
+            onBytes?.(pendingBytes);
           }
         } else {
           // for-await destroys a stream source if the loop ends early (error, host gone).
