@@ -10,6 +10,7 @@ import {
   freeDiskSpace,
   MobileBackup2Client,
   MOBILEBACKUP2_SERVICE,
+  StagedWriteWorker,
   type Mb2LoopObserver,
 } from '../services/mobilebackup2/index.js';
 import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient } from '../services/notification-proxy/index.js';
@@ -229,16 +230,20 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         emit({ type: 'file-failed', ...f });
       },
     };
-    const end = await mb2.runLoop({
-      paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
-      volumePath: root,
-      fsyncFiles: false, // the staging folder is flushed as a whole before the swap
-      stagingWrites: true,
-      touchedDir: (d) => stagingRef.touchedDir(d),
-      observer,
-      signal,
-      log,
-    });
+    const smallFileWorker = new StagedWriteWorker();
+    const end = await mb2
+      .runLoop({
+        paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
+        volumePath: root,
+        fsyncFiles: false, // the staging folder is flushed as a whole before the swap
+        stagingWrites: true,
+        smallFileWorker,
+        touchedDir: (d) => stagingRef.touchedDir(d),
+        observer,
+        signal,
+        log,
+      })
+      .finally(() => smallFileWorker.close());
 
     phase('finishing');
     if (end.kind === 'disconnect') {

@@ -7,6 +7,7 @@ import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
 import { ConfinedPathResolver } from '../../src/backup/confine.js';
 import { DeviceLinkConnection, runDeviceLinkLoop, type Mb2LoopObserver } from '../../src/services/mobilebackup2/index.js';
 import { StagedFileWriter, writeStagedFileSync } from '../../src/services/mobilebackup2/staged-file.js';
+import { StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
 import { socketPair, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
 
 // UploadFiles into a staging folder (stagingWrites): new names are written directly, existing names — which may
@@ -31,13 +32,14 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function startLoop(observer: Mb2LoopObserver = {}) {
+function startLoop(observer: Mb2LoopObserver = {}, smallFileWorker?: StagedWriteWorker) {
   return runDeviceLinkLoop({
     dl: new DeviceLinkConnection(pair.host),
     paths: new ConfinedPathResolver(stage, [UDID]),
     volumePath: tmp,
     fsyncFiles: false,
     stagingWrites: true,
+    smallFileWorker,
     observer,
   });
 }
@@ -142,5 +144,52 @@ describe('staged file writers', () => {
     await fresh.abort();
     expect(existsSync(join(stage, 'ab/new'))).toBe(false);
     expect((await readdir(join(stage, 'ab'))).sort()).toEqual(['f']);
+  });
+});
+
+describe('small files on writer threads (StagedWriteWorker)', () => {
+  it('stores every file of a batch before the status reply, replaces linked files, reports failures', async () => {
+    const old = await linked('ab/ab000', 'old');
+    const worker = new StagedWriteWorker(2);
+    const received: string[] = [];
+    const failed: string[] = [];
+    const loop = startLoop({ fileReceived: (f) => received.push(f.devicePath), fileFailed: (f) => failed.push(f.devicePath) }, worker);
+    const files = Array.from({ length: 300 }, (_, i) => ({
+      deviceName: `D/${i}`,
+      hostPath: `${UDID}/ab/ab${String(i).padStart(3, '0')}`,
+      data: pattern(100 + i * 37),
+    }));
+    files.push({ deviceName: 'D/nodir', hostPath: `${UDID}/zz/zz`, data: Buffer.from('x') });
+    try {
+      pair.device.send(dlUploadFiles(1));
+      pair.device.sendRaw(uploadStream(files));
+      expect((await pair.device.receiveStatus()).code).toBe(-6);
+      // everything is on disk when the device gets its answer
+      for (const f of files.slice(0, 300)) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
+      expect(received).toHaveLength(300);
+      expect(failed).toEqual([`${UDID}/zz/zz`]);
+      expect(await readFile(join(previous, 'ab/ab000'), 'utf8')).toBe('old');
+      expect((await stat(join(previous, 'ab/ab000'))).nlink).toBe(1);
+      expect((await stat(join(stage, 'ab/ab000'))).ino).not.toBe(old.ino);
+      expect((await readdir(join(stage, 'ab'))).filter((n) => n.startsWith('.'))).toEqual([]);
+      await finish(loop);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('flush waits for queued files; callbacks carry errno codes', async () => {
+    const worker = new StagedWriteWorker(1);
+    const results: (string | undefined)[] = [];
+    try {
+      await worker.add(join(stage, 'ab/one'), [Buffer.from('1')], (e) => results.push((e as NodeJS.ErrnoException | undefined)?.code));
+      await worker.add(join(stage, 'nope/two'), [Buffer.from('2')], (e) => results.push((e as NodeJS.ErrnoException | undefined)?.code));
+      expect(results).toEqual([]); // still queued
+      await worker.flush();
+      expect(results).toEqual([undefined, 'ENOENT']);
+      expect(await readFile(join(stage, 'ab/one'), 'utf8')).toBe('1');
+    } finally {
+      await worker.close();
+    }
   });
 });

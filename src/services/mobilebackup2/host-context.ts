@@ -1,5 +1,6 @@
 import type { Logger } from '../../log.js';
 import type { DeviceLinkConnection } from './devicelink.js';
+import type { StagedWriteWorker } from './staged-write-worker.js';
 
 /** How a device path is going to be used, so the resolver can decide whether a symlink at the end matters. */
 export type PathUse = 'read' | 'write' | 'remove' | 'list' | 'mkdir';
@@ -45,6 +46,8 @@ export interface Mb2HostContext {
    * an existing — possibly hard-linked — file), small files synchronously. Default false: temporary name + rename.
    */
   stagingWrites?: boolean;
+  /** With stagingWrites: small files are stored by this worker thread (else synchronously on this thread). */
+  smallFileWorker?: StagedWriteWorker;
   /** Called with every directory whose entries changed (so a later commit can fsync it). */
   touchedDir?(dir: string): void;
   observer?: Mb2LoopObserver;

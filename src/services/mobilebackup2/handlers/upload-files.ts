@@ -118,6 +118,17 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             const file = current;
             current = undefined;
             if (!file || file.failed) break;
+            if (staging && !file.writer && ctx.smallFileWorker) {
+              // Small file into a staging folder: stored by the writer thread while the stream keeps flowing.
+              const chunks = file.chunks ?? [];
+              file.chunks = undefined;
+              await ctx.smallFileWorker.add(file.hostPath, chunks, (err) => {
+                if (!err) done(file);
+                else if (isHostFsError(err)) void fail(file, err);
+                else lastError ??= err;
+              });
+              break;
+            }
             if (staging && !file.writer) {
               // Small file into a staging folder: written right here, synchronously (see writeStagedFileSync).
               try {
@@ -162,10 +173,12 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   } catch (err) {
     await current?.writer?.abort();
     await finalize.drain();
+    await ctx.smallFileWorker?.flush().catch(() => undefined);
     throw err;
   }
   await current?.writer?.abort();
   await finalize.drain();
+  await ctx.smallFileWorker?.flush();
   if (lastError !== undefined) await sendStatus(ctx, deviceErrorCode(lastError), deviceErrorString(lastError), {});
   else await sendStatus(ctx, 0, undefined, {});
   return CONTINUE;

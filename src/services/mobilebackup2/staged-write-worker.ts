@@ -1,0 +1,230 @@
+import { Worker } from 'node:worker_threads';
+import { IBackupError } from '../../errors.js';
+import { TEMP_FILE_PREFIX } from './atomic-file.js';
+import { writeStagedFileSync } from './staged-file.js';
+
+/**
+ * Small files for a staging folder, created and written on a worker thread in batches, so that creating files —
+ * which costs the kernel far more than the bytes do — overlaps with reading and decoding the device's stream on
+ * the main thread. One message per batch instead of several thread-pool round trips per file.
+ *
+ * Same rules as writeStagedFileSync (staged-file.ts): O_CREAT|O_EXCL only; an existing name is replaced by a
+ * temporary file renamed over it, never opened for writing.
+ */
+
+/** The worker's code (plain CommonJS, so it runs the same from dist/ and under the test runner). */
+const WORKER_SOURCE = `
+const fs = require('node:fs');
+const path = require('node:path');
+const { parentPort, workerData } = require('node:worker_threads');
+const slots = workerData.slots.map((sab) => new Uint8Array(sab));
+let counter = 0;
+function writeAll(fd, data) {
+  let off = 0;
+  while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+}
+function writeNew(p, data) {
+  const fd = fs.openSync(p, 'wx', 0o644);
+  try {
+    writeAll(fd, data);
+  } catch (err) {
+    fs.closeSync(fd);
+    try { fs.unlinkSync(p); } catch {}
+    throw err;
+  }
+  fs.closeSync(fd);
+}
+function store(p, data) {
+  try {
+    writeNew(p, data);
+    return;
+  } catch (err) {
+    if (!err || err.code !== 'EEXIST') throw err;
+  }
+  const temp = path.join(path.dirname(p), workerData.prefix + (++counter).toString(36));
+  writeNew(temp, data);
+  try {
+    fs.renameSync(temp, p);
+  } catch (err) {
+    try { fs.unlinkSync(temp); } catch {}
+    throw err;
+  }
+}
+parentPort.on('message', (batch) => {
+  const errors = [];
+  for (let i = 0; i < batch.paths.length; i++) {
+    const data = slots[batch.slot].subarray(batch.offsets[i], batch.offsets[i + 1]);
+    try {
+      store(batch.paths[i], data);
+    } catch (err) {
+      errors.push({ index: i, code: String((err && err.code) || 'EIO'), message: String((err && err.message) || err) });
+    }
+  }
+  parentPort.postMessage({ id: batch.id, errors });
+});
+`;
+
+/** A batch is sent when it holds this many files or bytes. */
+const BATCH_FILES = 64;
+const BATCH_BYTES = 1024 * 1024;
+/**
+ * Batches travel in shared memory: each writer thread has SLOTS_PER_THREAD fixed buffers of SLOT_BYTES, so memory
+ * stays flat (nothing is allocated or transferred per batch) and `add` waits while every slot is in use.
+ */
+const SLOT_BYTES = 2 * 1024 * 1024;
+const SLOTS_PER_THREAD = 2;
+/** Larger files are written synchronously on the calling thread instead. */
+const MAX_WORKER_FILE_BYTES = SLOT_BYTES - BATCH_BYTES;
+
+interface Thread {
+  worker: Worker | undefined;
+  slots: SharedArrayBuffer[];
+}
+
+interface Slot {
+  thread: number;
+  index: number;
+}
+
+interface InFlight {
+  slot: Slot;
+  callbacks: ((err?: Error) => void)[];
+}
+
+let workerSeq = 0;
+
+export class StagedWriteWorker {
+  private readonly threads: Thread[];
+  private readonly free: Slot[] = [];
+  private readonly inFlight = new Map<number, InFlight>();
+  private waiters: (() => void)[] = [];
+  private failure: Error | undefined;
+  private nextId = 1;
+  private paths: string[] = [];
+  private chunks: Uint8Array[] = [];
+  private sizes: number[] = [];
+  private callbacks: ((err?: Error) => void)[] = [];
+  private bytes = 0;
+
+  /** `threads`: writer threads (file creation is CPU work in the kernel; two overlap it with the stream). */
+  constructor(threads = 2) {
+    this.threads = Array.from({ length: Math.max(1, threads) }, () => ({ worker: undefined, slots: [] }));
+    for (let index = 0; index < SLOTS_PER_THREAD; index++) {
+      for (let thread = 0; thread < this.threads.length; thread++) this.free.push({ thread, index });
+    }
+  }
+
+  /**
+   * Queue a complete small file; `onDone` runs (on this thread) once it is stored, with the error if it could not
+   * be. Resolves at once unless every shared buffer is waiting for a writer thread.
+   */
+  async add(path: string, chunks: Uint8Array[], onDone: (err?: Error) => void): Promise<void> {
+    if (this.failure) throw this.failure;
+    let size = 0;
+    for (const c of chunks) size += c.length;
+    if (size > MAX_WORKER_FILE_BYTES) {
+      let error: Error | undefined;
+      try {
+        writeStagedFileSync(path, chunks);
+      } catch (err) {
+        error = err as Error;
+      }
+      onDone(error);
+      return;
+    }
+    for (const c of chunks) this.chunks.push(c);
+    this.paths.push(path);
+    this.sizes.push(size);
+    this.callbacks.push(onDone);
+    this.bytes += size;
+    if (this.paths.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.send();
+  }
+
+  /** Send what is queued and wait until every file is stored (their callbacks have run). */
+  async flush(): Promise<void> {
+    await this.send();
+    while (this.inFlight.size > 0 && !this.failure) await this.slotFreed();
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stop the threads (after flush). */
+  async close(): Promise<void> {
+    const ws = this.threads.map((t) => t.worker).filter((w): w is Worker => w !== undefined);
+    for (const t of this.threads) t.worker = undefined;
+    await Promise.all(ws.map((w) => w.terminate()));
+  }
+
+  private slotFreed(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private wakeWaiters(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  private async send(): Promise<void> {
+    if (this.paths.length === 0) return;
+    while (this.free.length === 0 && !this.failure) await this.slotFreed();
+    const paths = this.paths;
+    const callbacks = this.callbacks;
+    const chunks = this.chunks;
+    const sizes = this.sizes;
+    this.paths = [];
+    this.chunks = [];
+    this.sizes = [];
+    this.callbacks = [];
+    this.bytes = 0;
+    if (this.failure) {
+      for (const cb of callbacks) cb(this.failure);
+      throw this.failure;
+    }
+    const slot = this.free.shift()!;
+    const worker = this.start(slot.thread);
+    const view = new Uint8Array(this.threads[slot.thread]!.slots[slot.index]!);
+    let off = 0;
+    for (const c of chunks) {
+      view.set(c, off);
+      off += c.length;
+    }
+    const offsets = [0];
+    for (const n of sizes) offsets.push(offsets[offsets.length - 1]! + n);
+    const id = this.nextId++;
+    this.inFlight.set(id, { slot, callbacks });
+    worker.postMessage({ id, slot: slot.index, paths, offsets });
+  }
+
+  private start(n: number): Worker {
+    const thread = this.threads[n]!;
+    if (thread.worker) return thread.worker;
+    if (thread.slots.length === 0) {
+      thread.slots = Array.from({ length: SLOTS_PER_THREAD }, () => new SharedArrayBuffer(SLOT_BYTES));
+    }
+    const prefix = `${TEMP_FILE_PREFIX}w${process.pid.toString(36)}${(workerSeq++).toString(36)}-`;
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { prefix, slots: thread.slots } });
+    worker.unref();
+    worker.on('message', (m: { id: number; errors: { index: number; code: string; message: string }[] }) => {
+      const batch = this.inFlight.get(m.id);
+      if (!batch) return;
+      this.inFlight.delete(m.id);
+      this.free.push(batch.slot);
+      const failed = new Map(m.errors.map((e) => [e.index, e]));
+      batch.callbacks.forEach((cb, i) => {
+        const e = failed.get(i);
+        cb(e ? Object.assign(new Error(e.message), { code: e.code }) : undefined);
+      });
+      this.wakeWaiters();
+    });
+    const fail = (err: Error): void => {
+      if (thread.worker !== worker) return;
+      thread.worker = undefined;
+      this.failure ??= new IBackupError('BACKUP_IO_ERROR', `The file writer thread stopped: ${err.message}`, { cause: err });
+      this.wakeWaiters();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`exit code ${code}`)));
+    thread.worker = worker;
+    return worker;
+  }
+}
