@@ -1,5 +1,7 @@
 import { plistNumber, type PlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
+import { formatBytes } from '../format.js';
+export { formatBytes };
 
 /** What we know about the MBErrorDomain codes devices return in the final Response (and how to act on them). */
 const MB_ERRORS: Record<number, { code: string; message: string; hint?: string }> = {
@@ -57,17 +59,6 @@ const MB_ERRORS: Record<number, { code: string; message: string; hint?: string }
   },
 };
 
-/** Format a byte count for people: 3.2 GB. */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
-    i++;
-  }
-  return `${i === 0 ? v : v.toFixed(1)} ${units[i]}`;
-}
 
 /** The device's final Response as a typed error (undefined when ErrorCode is 0). */
 export function deviceResultError(result: PlistDict, ctx: { freeBytes?: number } = {}): IBackupError | undefined {

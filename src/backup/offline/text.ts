@@ -1,17 +1,5 @@
 import type { BackupEntry } from '../reader/types.js';
-
-/** Human-readable sizes for the CLI: 1023 B, 1.5 KB, 12.3 MB … (powers of 1000, like Finder). */
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n;
-  let i = -1;
-  do {
-    v /= 1000;
-    i++;
-  } while (v >= 1000 && i < units.length - 1);
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`;
-}
+export { formatBytes } from '../../format.js';
 
 /** `ls -l` style mode string, e.g. `drwxr-xr-x`, `-rw-r--r--`, `lrwxr-xr-x`. */
 export function formatMode(e: Pick<BackupEntry, 'type' | 'mode'>): string {
