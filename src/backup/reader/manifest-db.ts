@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { decodePlist } from '../../../protocols/plist/index.js';
 import { BackupReaderError, encryptedError } from './errors.js';
 import { decodeMBFile } from './keyed-archive.js';
-import { S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './file-id.js';
+import { entryTypeOfMode } from './file-id.js';
 import type { BackupEntry, BackupEntryType } from './types.js';
 
 interface FilesRow {
@@ -18,16 +18,7 @@ function typeOf(flags: number, mode: number): BackupEntryType | undefined {
   if (flags === 1) return 'file';
   if (flags === 2) return 'dir';
   if (flags === 4) return 'symlink';
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      return 'file';
-    case S_IFDIR:
-      return 'dir';
-    case S_IFLNK:
-      return 'symlink';
-    default:
-      return undefined;
-  }
+  return entryTypeOfMode(mode);
 }
 
 function corrupt(dbPath: string, detail: string, cause?: unknown): BackupReaderError {

@@ -1,8 +1,8 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackupReaderError } from './errors.js';
-import { fileIdOf, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG } from './file-id.js';
-import type { BackupEntry, BackupEntryType } from './types.js';
+import { entryTypeOfMode, fileIdOf } from './file-id.js';
+import type { BackupEntry } from './types.js';
 
 /**
  * Manifest.mbdb (iOS 5–9): magic `mbdb` + `05 00`, then records, all big-endian:
@@ -154,23 +154,10 @@ export async function* readMbdbRecords(mbdbPath: string, signal?: AbortSignal): 
   }
 }
 
-function typeOf(mode: number): BackupEntryType | undefined {
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      return 'file';
-    case S_IFDIR:
-      return 'dir';
-    case S_IFLNK:
-      return 'symlink';
-    default:
-      return undefined;
-  }
-}
-
 /** Entries of a Manifest.mbdb, in file order. */
 export async function* iterateMbdb(mbdbPath: string, backupPath: string, signal?: AbortSignal): AsyncGenerator<BackupEntry> {
   for await (const r of readMbdbRecords(mbdbPath, signal)) {
-    const type = typeOf(r.mode);
+    const type = entryTypeOfMode(r.mode);
     if (!type) throw corrupt(mbdbPath, `unknown file type in mode 0o${r.mode.toString(8)} of ${r.domain}/${r.path}`);
     const fileID = fileIdOf(r.domain, r.path);
     const entry: BackupEntry = {
