@@ -1,25 +1,18 @@
 // Issue #3 acceptance: Debian's idevicebackup2 backs the simulated iPhone up (full, incremental, --full).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mutate } from '../../mocks/datasets/index.js';
 import { mobilebackup2Stats } from '../../mocks/services/mobilebackup2/index.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 import { runTool, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { BOOKKEEPING_UPLOADS, expectBackupOf, IDEVICEBACKUP2, readPlistFile, receivedFiles } from './idevicebackup2-support.js';
 
 let sim: TestSimulator | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await sim?.stop();
   sim = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-function backupDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ibk-backup-'));
-  dirs.push(d);
-  return d;
-}
+const backupDir = tempDirsPerTest('ibk-backup-');
 
 describe('idevicebackup2 backup against the simulator', () => {
   it('full backup, then an incremental one that sends only changed files, then --full', async () => {

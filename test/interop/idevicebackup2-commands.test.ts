@@ -1,25 +1,17 @@
 // Issue #3 acceptance: idevicebackup2 info, list, encryption on/off, changepw and cloud on/off against the simulator.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileId } from '../../mocks/manifest/index.js';
 import { LIST_CSV_HEADER } from '../../mocks/services/mobilebackup2/index.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 import { runTool, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { IDEVICEBACKUP2, receivedFiles } from './idevicebackup2-support.js';
 
 let sim: TestSimulator | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await sim?.stop();
   sim = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-function backupDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ibk-cmd-'));
-  dirs.push(d);
-  return d;
-}
+const backupDir = tempDirsPerTest('ibk-cmd-');
 
 describe('idevicebackup2 info, list, encryption, changepw, cloud', () => {
   it('info and list describe the last backup (and fail cleanly without one)', async () => {

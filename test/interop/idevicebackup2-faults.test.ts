@@ -1,25 +1,17 @@
 // Issue #3: each mobilebackup2 fault of the simulator produces its behaviour in Debian's idevicebackup2.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { enterPasscode, isPasscodePromptShown, mobilebackup2Stats, PASSCODE_DISMISSED, PASSCODE_PRESENTED } from '../../mocks/services/mobilebackup2/index.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 import { runTool, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { BOOKKEEPING_UPLOADS, expectBackupOf, IDEVICEBACKUP2, receivedFiles } from './idevicebackup2-support.js';
 
 let sim: TestSimulator | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await sim?.stop();
   sim = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-function backupDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ibk-fault-'));
-  dirs.push(d);
-  return d;
-}
+const backupDir = tempDirsPerTest('ibk-fault-');
 
 /** Record the notifications the device posts (on top of relaying them). */
 function recordNotifications(device: TestSimulator['devices'][number]): string[] {

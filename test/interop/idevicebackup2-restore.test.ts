@@ -1,26 +1,18 @@
 // Issue #3 acceptance: Debian's idevicebackup2 restores a backup into the simulated iPhone.
-import { mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mutate } from '../../mocks/datasets/index.js';
 import { isSystemDomain, mobilebackup2Stats } from '../../mocks/services/mobilebackup2/index.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 import { runTool, startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { fingerprint, IDEVICEBACKUP2 } from './idevicebackup2-support.js';
 
 let sim: TestSimulator | undefined;
-const dirs: string[] = [];
 afterEach(async () => {
   await sim?.stop();
   sim = undefined;
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-function backupDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'ibk-restore-'));
-  dirs.push(d);
-  return d;
-}
+const backupDir = tempDirsPerTest('ibk-restore-');
 
 async function backedUpSimulator(): Promise<{ sim: TestSimulator; root: string; before: Map<string, string> }> {
   sim = await startTestSimulator({ devices: [{ dataset: 'tiny', seed: 21 }] });
