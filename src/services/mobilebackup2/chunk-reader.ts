@@ -1,13 +1,19 @@
 import type { Duplex } from 'node:stream';
 import { IBackupError } from '../../errors.js';
 
+/** The reader pauses the socket while this much received data waits for its consumer, and resumes below half. */
+export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+
 /**
- * Pull-based reading from a Duplex: bytes are only taken from the socket when the caller asks for them, so a
- * caller that is busy (e.g. writing to disk) leaves the data in the kernel and TCP flow control slows the sender.
- * Bytes can be pushed back (`unshift`) when a protocol switches between framed messages and raw streams.
+ * Reading from a Duplex with bounded read-ahead: the socket flows (no stop/start per chunk) until
+ * READ_AHEAD_BYTES wait unconsumed, then it is paused, so a caller that is busy (e.g. writing to disk) leaves the
+ * rest in the kernel and TCP flow control slows the sender. Bytes can be pushed back (`unshift`) when a protocol
+ * switches between framed messages and raw streams.
  */
 export class ChunkReader {
-  private readonly pushedBack: Buffer[] = [];
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private paused = false;
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
@@ -18,7 +24,16 @@ export class ChunkReader {
       this.wake = undefined;
       w?.();
     };
-    stream.on('readable', wakeUp);
+    stream.on('data', (chunk: Buffer | string) => {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      this.queue.push(b);
+      this.queuedBytes += b.length;
+      if (this.queuedBytes >= READ_AHEAD_BYTES && !this.paused) {
+        this.paused = true;
+        stream.pause();
+      }
+      wakeUp();
+    });
     stream.on('end', () => {
       this.ended = true;
       wakeUp();
@@ -35,22 +50,29 @@ export class ChunkReader {
 
   /** Put bytes back in front of the stream; the next `next()` returns them first. */
   unshift(bytes: Buffer): void {
-    if (bytes.length > 0) this.pushedBack.unshift(bytes);
+    if (bytes.length === 0) return;
+    this.queue.unshift(bytes);
+    this.queuedBytes += bytes.length;
   }
 
   /** The next chunk, or null at end of stream. Rejects on a socket error or when `signal` aborts. */
   async next(signal?: AbortSignal): Promise<Buffer | null> {
     for (;;) {
-      const back = this.pushedBack.shift();
-      if (back) return back;
+      const chunk = this.queue.shift();
+      if (chunk) {
+        this.queuedBytes -= chunk.length;
+        if (this.paused && this.queuedBytes < READ_AHEAD_BYTES / 2) {
+          this.paused = false;
+          this.stream.resume();
+        }
+        return chunk;
+      }
       if (this.failure) {
         throw new IBackupError('DEVICE_DISCONNECTED', `The connection to the device failed: ${this.failure.message}`, {
           cause: this.failure,
           hint: 'Check the cable (or the network connection) and that the device is unlocked, then try again.',
         });
       }
-      const chunk = this.stream.read() as Buffer | string | null;
-      if (chunk !== null) return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
       if (this.ended || this.stream.destroyed) return null;
       signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {

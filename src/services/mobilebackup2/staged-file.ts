@@ -46,6 +46,9 @@ function writeNewSync(path: string, chunks: Uint8Array[]): void {
   closeSync(fd);
 }
 
+/** A streamed file starts a background writeback every this many bytes. */
+const WRITEBACK_BYTES = 64 * 1024 * 1024;
+
 /**
  * Store a small, complete file (already in memory) in a staging folder, synchronously: for a few KiB the page
  * cache answers at once, and three system calls on this thread cost less than round trips to the thread pool.
@@ -82,6 +85,9 @@ export class StagedFileWriter {
   private unwrittenBytes = 0;
   private flushing: Promise<void> | undefined;
   private failure: unknown;
+  /** Bytes written since the last background writeback was started, and that writeback. */
+  private sinceWriteback = 0;
+  private writeback: Promise<void> | undefined;
 
   private constructor(
     readonly finalPath: string,
@@ -117,7 +123,11 @@ export class StagedFileWriter {
       while (this.queue.length > 0 && this.failure === undefined) {
         const batch = this.queue.splice(0, 256);
         await writeAllV(this.fh, batch);
-        for (const b of batch) this.unwrittenBytes -= b.length;
+        for (const b of batch) {
+          this.unwrittenBytes -= b.length;
+          this.sinceWriteback += b.length;
+        }
+        if (this.sinceWriteback >= WRITEBACK_BYTES && !this.writeback) this.startWriteback();
       }
     } catch (err) {
       this.failure = err;
@@ -128,10 +138,27 @@ export class StagedFileWriter {
     }
   }
 
+  /**
+   * Large files: start writing the data so far back to disk (fdatasync on a pool thread, not awaited by the
+   * writes), so the flush of the staging folder before the swap finds little left to do instead of the whole file.
+   */
+  private startWriteback(): void {
+    this.sinceWriteback = 0;
+    this.writeback = this.fh
+      .datasync()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => {
+        this.writeback = undefined;
+      });
+  }
+
   /** Write what is queued, close, and (temporary name only) rename over the final name. */
   async commit(): Promise<void> {
     try {
       while (this.flushing) await this.flushing;
+      await this.writeback;
       if (this.failure !== undefined) throw this.failure;
     } finally {
       this.closed = true;
@@ -144,6 +171,7 @@ export class StagedFileWriter {
   async abort(): Promise<void> {
     this.failure ??= new Error('aborted');
     await this.flushing?.catch(() => undefined);
+    await this.writeback;
     if (!this.closed) {
       this.closed = true;
       await this.fh.close().catch(() => undefined);
