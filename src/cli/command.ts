@@ -1,10 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
-/** One CLI command. Each lives in its own file under src/cli/commands/ and is listed in registry.ts. */
+/** One CLI command. Each lives in its own file under src/cli/commands/ and is listed (with its summary) in registry.ts. */
 export interface Command {
   name: string;
-  /** One line for `ibackup --help`. */
-  summary: string;
   /** Usage text for `ibackup <name> --help`. */
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;

@@ -1,5 +1,5 @@
 import { parseCommandArgs, UsageError, type Command } from './command.js';
-import { commands } from './registry.js';
+import { commands, loadCommand, type CommandEntry } from './registry.js';
 
 const VERSION = '0.1.0';
 
@@ -20,8 +20,8 @@ function globalHelp(): string {
   ].join('\n');
 }
 
-function commandHelp(cmd: Command): string {
-  return `${cmd.summary}\n\nUsage: ${cmd.usage}\n`;
+function commandHelp(entry: CommandEntry, cmd: Command): string {
+  return `${entry.summary}\n\nUsage: ${cmd.usage}\n`;
 }
 
 /** Runs the CLI; resolves to the process exit code. */
@@ -35,14 +35,15 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${VERSION}\n`);
     return 0;
   }
-  const cmd = commands.find((c) => c.name === name);
-  if (!cmd) {
+  const loaded = await loadCommand(name);
+  if (!loaded) {
     const near = commands.filter((c) => c.name.startsWith(name.slice(0, 2))).map((c) => c.name);
     process.stderr.write(
       `ibackup: unknown command '${name}'.${near.length ? ` Did you mean: ${near.join(', ')}?` : ''} Run 'ibackup --help' for the list.\n`,
     );
     return 2;
   }
+  const { entry, command: cmd } = loaded;
   let parsed;
   try {
     parsed = parseCommandArgs(cmd, rest);
@@ -54,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (parsed.values.help) {
-    process.stdout.write(commandHelp(cmd));
+    process.stdout.write(commandHelp(entry, cmd));
     return 0;
   }
   const controller = new AbortController();

@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { parseCommandArgs } from '../../src/cli/command.js';
-import { commands } from '../../src/cli/registry.js';
+import { loadCommand } from '../../src/cli/registry.js';
 
 export interface CommandRun {
   code: number;
@@ -11,7 +11,7 @@ export interface CommandRun {
 /** Runs one `ibackup` command in-process (as src/cli/main.ts does) and captures what it prints. */
 export async function runCommand(argv: string[], opts: { isTTY?: boolean } = {}): Promise<CommandRun> {
   const [name, ...rest] = argv;
-  const cmd = commands.find((c) => c.name === name);
+  const cmd = name === undefined ? undefined : (await loadCommand(name))?.command;
   if (!cmd) throw new Error(`no command ${name}`);
   const parsed = parseCommandArgs(cmd, rest);
   const out: Buffer[] = [];

@@ -6,7 +6,6 @@ const USAGE = 'ibackup archive BACKUP [--copy] [--dir DIR] [--json]';
 
 export const archiveCommand: Command = {
   name: 'archive',
-  summary: 'Make a Finder-style archived copy <UDID>-YYYYMMDD-HHMMSS beside a backup',
   usage: USAGE,
   options: { copy: { type: 'boolean' }, dir: { type: 'string' }, json: { type: 'boolean' } },
   positionals: true,

@@ -62,7 +62,6 @@ function printError(ctx: CommandContext, err: unknown, json: NdjsonWriter | unde
 
 export const backupCommand: Command = {
   name: 'backup',
-  summary: 'Back up a connected iPhone/iPad (or the built-in simulated iPhone with --simulator)',
   usage:
     'ibackup backup [-u UDID] [--full] [--dir DIR] [--source UDID] [--json] [--verbose] [--simulator [--dataset NAME]]\n' +
     '  --dir defaults to IBACKUP_DIR or the platform MobileSync/Backup folder; NDJSON events go to stdout with --json\n' +

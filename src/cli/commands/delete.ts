@@ -19,7 +19,6 @@ async function confirm(question: string, stdout: NodeJS.WritableStream, signal: 
 
 export const deleteCommand: Command = {
   name: 'delete',
-  summary: 'Delete a backup (asks first on a terminal; --yes otherwise)',
   usage: USAGE,
   options: { yes: { type: 'boolean', short: 'y' }, dir: { type: 'string' }, json: { type: 'boolean' } },
   positionals: true,

@@ -24,7 +24,6 @@ function pad(rows: string[][]): string {
 
 export const devicesCommand: Command = {
   name: 'devices',
-  summary: 'List connected iPhones/iPads (UDID, name, model, iOS version, USB/Wi-Fi, paired)',
   usage: 'ibackup devices [--json]',
   options: { json: { type: 'boolean' } },
   async run(ctx) {

@@ -7,7 +7,6 @@ const USAGE = 'ibackup extract BACKUP OUT [--domain D] [--path GLOB] [--dir DIR]
 
 export const extractCommand: Command = {
   name: 'extract',
-  summary: 'Write the files of a backup to OUT/<domain>/<path> (modes, times and symlinks kept)',
   usage: USAGE,
   options: {
     domain: { type: 'string' },

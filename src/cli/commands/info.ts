@@ -17,7 +17,6 @@ function formatText(v: JsonValue, indent = ''): string {
 
 export const infoCommand: Command = {
   name: 'info',
-  summary: 'Show lockdown values of a device (all of a domain, or one key)',
   usage: 'ibackup info [-u UDID] [--domain DOMAIN] [--key KEY] [--json]',
   options: {
     udid: { type: 'string', short: 'u' },

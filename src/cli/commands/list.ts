@@ -6,7 +6,6 @@ import type { Command } from '../command.js';
 
 export const listCommand: Command = {
   name: 'list',
-  summary: 'List the backups in the backup folder (archived copies too)',
   usage: 'ibackup list [--dir DIR] [--json]',
   options: { dir: { type: 'string' }, json: { type: 'boolean' } },
   async run(ctx) {

@@ -20,7 +20,6 @@ function longLine(e: BackupEntry): string {
 
 export const lsCommand: Command = {
   name: 'ls',
-  summary: 'List the files of a backup as domain/path (filter by domain and path glob)',
   usage: USAGE,
   options: {
     domain: { type: 'string' },

@@ -4,7 +4,6 @@ import { reportDeviceError, udidOption } from './devices.js';
 
 export const pairCommand: Command = {
   name: 'pair',
-  summary: 'Pair with a device (tap “Trust” on it) and save the pair record',
   usage: 'ibackup pair [-u UDID]',
   options: { udid: { type: 'string', short: 'u' } },
   async run(ctx) {

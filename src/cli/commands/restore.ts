@@ -112,7 +112,6 @@ const USAGE =
 
 export const restoreCommand: Command = {
   name: 'restore',
-  summary: 'Restore a backup onto a connected iPhone/iPad (the backup itself is never changed)',
   usage: USAGE,
   options: {
     udid: { type: 'string', short: 'u' },

@@ -11,7 +11,6 @@ const USAGE = 'ibackup show BACKUP [--dir DIR] [--json]';
 
 export const showCommand: Command = {
   name: 'show',
-  summary: 'Show a summary of one backup (device, date, state, entry counts)',
   usage: USAGE,
   options: { dir: { type: 'string' }, json: { type: 'boolean' } },
   positionals: true,

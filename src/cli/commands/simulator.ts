@@ -14,7 +14,6 @@ function parseTcp(v: string): { host: string; port: number } | undefined {
 
 export const simulatorCommand: Command = {
   name: 'simulator',
-  summary: 'Run the simulated iPhone (a usbmuxd-compatible socket) for tests and demos',
   usage:
     'ibackup simulator --socket PATH [--tcp 127.0.0.1:PORT] [--state DIR] [--dataset NAME] [--seed N] [--udid UDID] [--unpaired]',
   options: {

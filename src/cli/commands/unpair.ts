@@ -4,7 +4,6 @@ import { reportDeviceError, udidOption } from './devices.js';
 
 export const unpairCommand: Command = {
   name: 'unpair',
-  summary: 'Make the device forget this computer and delete the pair record',
   usage: 'ibackup unpair [-u UDID]',
   options: { udid: { type: 'string', short: 'u' } },
   async run(ctx) {

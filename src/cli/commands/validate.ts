@@ -4,7 +4,6 @@ import { reportDeviceError, udidOption } from './devices.js';
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'Check that the device accepts this computer’s pair record',
   usage: 'ibackup validate [-u UDID]',
   options: { udid: { type: 'string', short: 'u' } },
   async run(ctx) {

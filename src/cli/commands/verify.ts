@@ -7,7 +7,6 @@ const USAGE = 'ibackup verify BACKUP [--dir DIR] [--json]';
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Check a backup: plists coherent, file index readable, every file content present with its size',
   usage: USAGE,
   options: { dir: { type: 'string' }, json: { type: 'boolean' } },
   positionals: true,
