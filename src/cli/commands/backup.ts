@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../../mocks/index.js';
+import type { Simulator } from '../../../mocks/index.js';
 import type { DatasetName } from '../../../mocks/fs/index.js';
 import { CodedError } from '../../../protocols/errors.js';
 import { backup, type BackupEvent, type BackupResult } from '../../backup/index.js';
@@ -100,6 +100,8 @@ export const backupCommand: Command = {
       let udid = str(values.udid);
       if (values.simulator === true) {
         simState = await mkdtemp(join(tmpdir(), 'ibackup-simulator-'));
+        // Imported here so that backing up a real device never loads the simulated one.
+        const { startSimulator } = await import('../../../mocks/index.js');
         sim = await startSimulator({ stateDir: simState, devices: [{ dataset: (dataset as DatasetName | undefined) ?? 'small' }] });
         muxAddress = sim.address;
         udid ??= sim.devices[0]!.udid;
