@@ -23,6 +23,7 @@ import { defaultBackupRoot } from './offline/backup-root.js';
 import { ProgressTracker } from './progress.js';
 import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
+import { bounded, safeListener } from './bounded.js';
 
 export interface BackupOptions {
   /** Device UDID; default: the only/first USB device. Ignored when `device` is given. */
@@ -80,19 +81,6 @@ function assertFolderName(name: string): void {
   }
 }
 
-/** Run `fn` with a time limit; on timeout resolve anyway (used for best-effort cleanup). */
-async function bounded(fn: () => Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    fn().catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
 /**
  * Back up a device the way Finder does (notification_proxy sync notifications, AFC sync lock, Info.plist,
  * mobilebackup2 Backup and the device-driven DeviceLink loop) into `<dir>/<UDID>`. The previous complete backup
@@ -101,13 +89,7 @@ async function bounded(fn: () => Promise<unknown>, ms: number): Promise<void> {
 export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
   const log = layerLogger('backup');
   const started = performance.now();
-  const emit = (e: BackupEvent): void => {
-    try {
-      options.onEvent?.(e);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'backup event listener threw');
-    }
-  };
+  const emit = safeListener<BackupEvent>(options.onEvent, log, 'backup');
   const phase = (p: BackupPhase): void => {
     log.info({ phase: p }, PHASE_TEXT[p]);
     emit({ type: 'phase', phase: p, message: PHASE_TEXT[p] });

@@ -23,6 +23,7 @@ import { readOnlyRequestHandlers } from './read-only-handlers.js';
 import { ReadOnlyPathResolver } from './read-only-resolver.js';
 import { removeRestoreApplications, RESTORE_APPLICATIONS_PATH, writeRestoreApplications } from './restore-applications.js';
 import { restoreResultError } from './restore-errors.js';
+import { bounded, safeListener } from '../bounded.js';
 
 const PHASE_TEXT: Record<RestorePhase, string> = {
   'checking-backup': 'Checking the backup',
@@ -37,19 +38,6 @@ const PHASE_TEXT: Record<RestorePhase, string> = {
 
 const DEFAULT_REBOOT_TIMEOUT_MS = 5 * 60_000;
 
-/** Run `fn` with a time limit; on timeout resolve anyway (best-effort cleanup). */
-async function bounded(fn: () => Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    fn().catch(() => undefined),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-      timer.unref();
-    }),
-  ]);
-  clearTimeout(timer);
-}
-
 /**
  * Restore a backup onto a device the way idevicebackup2 and Finder do (protocol-reference §6): check the backup
  * folder first, then notification_proxy, AFC, mobilebackup2 Hello, the sync lock, RestoreApplications.plist over
@@ -59,13 +47,7 @@ async function bounded(fn: () => Promise<unknown>, ms: number): Promise<void> {
 export async function restore(options: RestoreOptions = {}): Promise<RestoreResult> {
   const log = layerLogger('restore');
   const started = performance.now();
-  const emit = (e: RestoreEvent): void => {
-    try {
-      options.onEvent?.(e);
-    } catch (err) {
-      log.warn({ err: (err as Error).message }, 'restore event listener threw');
-    }
-  };
+  const emit = safeListener<RestoreEvent>(options.onEvent, log, 'restore');
   const phase = (p: RestorePhase): void => {
     log.info({ phase: p }, PHASE_TEXT[p]);
     emit({ type: 'phase', phase: p, message: PHASE_TEXT[p] });
