@@ -24,6 +24,8 @@ import { ProgressTracker } from './progress.js';
 import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
 import { bounded, safeListener } from './bounded.js';
+import { watchSyncNotifications } from './sync-notifications.js';
+export { BackupNotification } from './sync-notifications.js';
 
 export interface BackupOptions {
   /** Device UDID; default: the only/first USB device. Ignored when `device` is given. */
@@ -50,16 +52,6 @@ export interface BackupOptions {
   /** Minimum interval between progress events (default 200 ms). */
   progressIntervalMs?: number;
 }
-
-/** Notifications the long-lived notification_proxy connection watches during a backup. */
-export const BackupNotification = {
-  CancelRequest: 'com.apple.itunes-client.syncCancelRequest',
-  SuspendRequest: 'com.apple.itunes-client.syncSuspendRequest',
-  ResumeRequest: 'com.apple.itunes-client.syncResumeRequest',
-  DomainChanged: 'com.apple.mobile.backup.domain_changed',
-  PasscodePresented: 'com.apple.LocalAuthentication.ui.presented',
-  PasscodeDismissed: 'com.apple.LocalAuthentication.ui.dismissed',
-} as const;
 
 const PHASE_TEXT: Record<BackupPhase, string> = {
   'preparing': 'Preparing the backup folder',
@@ -139,21 +131,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const willEncrypt = (await device.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false)) === true;
 
     np = new NotificationProxyClient(await device.startService(NOTIFICATION_PROXY_SERVICE, { signal }));
-    np.onNotification((name) => {
-      log.debug({ name }, 'device notification');
-      if (name === BackupNotification.CancelRequest) {
-        internal.abort(
-          new IBackupError('CANCELLED_BY_DEVICE', 'The backup was cancelled on the device.', {
-            hint: 'Start the backup again and let it finish on the device.',
-          }),
-        );
-      } else if (name === BackupNotification.PasscodePresented) {
-        emit({ type: 'passcode-required', message: 'Enter the passcode on the device to start the backup.' });
-      } else if (name === BackupNotification.PasscodeDismissed) {
-        emit({ type: 'passcode-entered' });
-      }
-    });
-    for (const name of Object.values(BackupNotification)) await np.observe(name);
+    await watchSyncNotifications(np, 'backup', { cancel: internal, emit, log });
 
     afc = new AfcClient(await device.startService(AFC_SERVICE, { signal }));
     const mb2Conn = await device.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal });

@@ -11,7 +11,7 @@ import {
 } from '../../services/mobilebackup2/index.js';
 import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient } from '../../services/notification-proxy/index.js';
 import type { MuxListener } from '../../transport/index.js';
-import { BackupNotification } from '../backup.js';
+import { watchSyncNotifications } from '../sync-notifications.js';
 import { defaultBackupRoot } from '../offline/backup-root.js';
 import { ProgressTracker } from '../progress.js';
 import { SyncLock } from '../sync-lock.js';
@@ -93,21 +93,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     device ??= await connect(udid, { muxAddress: options.muxAddress, signal });
     const targetUdid = device.udid;
     np = new NotificationProxyClient(await device.startService(NOTIFICATION_PROXY_SERVICE, { signal }));
-    np.onNotification((name) => {
-      log.debug({ name }, 'device notification');
-      if (name === BackupNotification.CancelRequest) {
-        internal.abort(
-          new IBackupError('CANCELLED_BY_DEVICE', 'The restore was cancelled on the device.', {
-            hint: 'Start the restore again and let it finish on the device.',
-          }),
-        );
-      } else if (name === BackupNotification.PasscodePresented) {
-        emit({ type: 'passcode-required', message: 'Enter the passcode on the device to start the restore.' });
-      } else if (name === BackupNotification.PasscodeDismissed) {
-        emit({ type: 'passcode-entered' });
-      }
-    });
-    for (const name of Object.values(BackupNotification)) await np.observe(name);
+    await watchSyncNotifications(np, 'restore', { cancel: internal, emit, log });
     afc = new AfcClient(await device.startService(AFC_SERVICE, { signal }));
     mb2 = new MobileBackup2Client((await device.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal })).stream);
     const protocolVersion = await mb2.handshake(signal);
