@@ -59,6 +59,8 @@ async function main(): Promise<void> {
     seed: cfg.seed ?? 1,
     sessionSSL: cfg.sessionSSL,
     serviceSSL: { 'com.apple.mobilebackup2': cfg.serviceSSL },
+    // Restores: the device hashes what it receives instead of writing it to the disk the host reads the backup from.
+    restoreContent: 'hash',
   });
   const sim = await startSimulator({
     socketPath: cfg.socketPath,

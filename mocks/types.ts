@@ -34,6 +34,13 @@ export interface SimFileSystem {
   contentChunks?(entry: SimFileEntry, maxChunk?: number): Iterable<Buffer> | undefined;
   /** Create or replace an entry (restore, mutations). For files, `data` streams the content. */
   put(entry: SimFileEntry, data?: Readable): Promise<void>;
+  /**
+   * Create or replace a file entry from data pushed in pieces (a restore receiving the host's blocks): the same
+   * result as put() with a stream, without a stream pipeline per file. The entry appears at `end()`.
+   * `keep: false`: only the size and SHA-1 of the data are recorded (reading the file back then fails with
+   * SIM_CONTENT_NOT_KEPT); see SimDeviceOptions.restoreContent.
+   */
+  putWriter?(entry: SimFileEntry, opts?: { keep?: boolean }): SimFileWriter;
   remove(domain: string, relativePath: string): Promise<void>;
   /** Delete everything (a wiped device). */
   wipe(): Promise<void>;
@@ -42,6 +49,16 @@ export interface SimFileSystem {
    * put() replaces the content, so mobilebackup2 can tell changed files apart without hashing them.
    */
   contentId?(domain: string, relativePath: string): string | undefined;
+}
+
+/** See SimFileSystem.putWriter. */
+export interface SimFileWriter {
+  /** Take a piece (kept, not copied, until it is written: do not modify it afterwards). */
+  write(data: Buffer): void;
+  /** Store what was written and create/replace the entry. */
+  end(): Promise<void>;
+  /** Drop what was written; the entry is left as it was. */
+  abort(): void;
 }
 
 /** Fault injection options (issue #3). */
@@ -73,6 +90,8 @@ export interface SimDevice {
   setValue(domain: string, key: string, value: PlistValue | undefined): void;
   readonly fs: SimFileSystem;
   faults: SimFaults;
+  /** What a restore does with the file data it receives (SimDeviceOptions.restoreContent; default 'disk'). */
+  readonly restoreContent?: 'disk' | 'hash';
   /** Every mobilebackup2 request dict received, in order (tests assert on options). */
   readonly requests: PlistDict[];
   /** Posts a notification to every notification_proxy client observing `name`. */

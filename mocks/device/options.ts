@@ -25,4 +25,11 @@ export interface SimDeviceOptions {
   /** A passcode is set (diagnostics_relay MobileGestalt PasswordConfigured; default false). */
   passcodeSet?: boolean;
   faults?: SimFaults;
+  /**
+   * What a restore does with the file data it receives: 'disk' (default) stores it, so it can be read and backed
+   * up again; 'hash' records each file's size and SHA-1 only — for the benchmark, where a device writing
+   * gigabytes to this machine's disk, while the host reads the backup from the same disk, would measure the disk
+   * rather than the host engines.
+   */
+  restoreContent?: 'disk' | 'hash';
 }

@@ -39,6 +39,7 @@ export class SimulatedDevice extends EventEmitter implements SimDevice {
   readonly deviceId: number;
   readonly index: number;
   faults: SimFaults;
+  readonly restoreContent: 'disk' | 'hash';
   readonly requests: PlistDict[] = [];
   readonly keys: RsaKeyPair;
   readonly connectionType: 'USB' | 'Network';
@@ -71,6 +72,7 @@ export class SimulatedDevice extends EventEmitter implements SimDevice {
     this.udid = init.udid;
     this.keys = init.keys;
     this.faults = { ...(o.faults ?? {}) };
+    this.restoreContent = o.restoreContent ?? 'disk';
     this.connectionType = o.connectionType ?? 'USB';
     this.trust = o.trust ?? 'accept';
     this.locked = o.locked ?? false;

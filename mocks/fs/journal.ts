@@ -10,6 +10,7 @@ import type { DatasetName } from '../datasets/index.js';
 export type ContentRef =
   | { kind: 'gen'; seed: number; key: string } // generated on the fly (mocks/fs/generated-content.ts)
   | { kind: 'disk'; sha1: string } // stored under files/xx/<fileID>
+  | { kind: 'hashed'; sha1: string } // received (restore with restoreContent 'hash'): its SHA-1 only, bytes not kept
   | { kind: 'empty' };
 
 export type JournalRecord =

@@ -1,13 +1,13 @@
 // The simulated device's file system: entries in memory (rebuilt from dataset + journal on open), stored file
 // content under <stateDir>/files/xx/<fileID>, generated content produced on demand.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, unlinkSync, writevSync } from 'node:fs';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CodedError } from '../../protocols/errors.js';
-import type { SimFileEntry, SimFileSystem } from '../types.js';
+import type { SimFileEntry, SimFileSystem, SimFileWriter } from '../types.js';
 import { buildDataset, type DatasetName } from '../datasets/index.js';
 import { fileId, fileIdPath } from '../manifest/file-id.js';
 import { generatedChunks, openGenerated } from './generated-content.js';
@@ -91,7 +91,7 @@ export class DiskSimFileSystem implements SimFileSystem {
   contentId(domain: string, relativePath: string): string | undefined {
     const c = this.recs.get(keyOf(domain, relativePath))?.content;
     if (!c) return undefined;
-    return c.kind === 'gen' ? `gen:${c.seed}:${c.key}` : c.kind === 'disk' ? `sha1:${c.sha1}` : 'empty';
+    return c.kind === 'gen' ? `gen:${c.seed}:${c.key}` : c.kind === 'disk' || c.kind === 'hashed' ? `sha1:${c.sha1}` : 'empty';
   }
 
   openRead(entry: SimFileEntry): Readable {
@@ -102,6 +102,17 @@ export class DiskSimFileSystem implements SimFileSystem {
     const c = r.content ?? { kind: 'empty' };
     if (c.kind === 'gen') return openGenerated(c, r.entry.size);
     if (c.kind === 'disk') return createReadStream(this.storedPath(r.entry), { highWaterMark: 64 * 1024 });
+    if (c.kind === 'hashed') {
+      const err = new CodedError(
+        'SIM_CONTENT_NOT_KEPT',
+        `${entry.domain}/${entry.relativePath} was restored with restoreContent 'hash': only its SHA-1 (${c.sha1}) was kept`,
+      );
+      return new Readable({
+        read() {
+          this.destroy(err);
+        },
+      });
+    }
     return Readable.from([]);
   }
 
@@ -118,6 +129,124 @@ export class DiskSimFileSystem implements SimFileSystem {
 
   private storedPath(e: SimFileEntry): string {
     return join(this.filesDir, fileIdPath(fileId(e.domain, e.relativePath)));
+  }
+
+  putWriter(entry: SimFileEntry, opts: { keep?: boolean } = {}): SimFileWriter {
+    checkEntry(entry);
+    if (entry.type !== 'file') throw new CodedError('SIM_FS_WRITE', `putWriter takes files only (${entry.domain}/${entry.relativePath})`);
+    if (opts.keep === false) return this.hashOnlyWriter(entry);
+    const final = this.storedPath(entry);
+    const tmp = join(this.filesDir, `.tmp-${randomBytes(6).toString('hex')}`);
+    const failed = (err: unknown): CodedError =>
+      new CodedError('SIM_FS_WRITE', `could not store ${entry.domain}/${entry.relativePath}: ${(err as Error).message}`, { cause: err });
+    let fd: number | undefined;
+    try {
+      mkdirSync(join(final, '..'), { recursive: true });
+      fd = openSync(tmp, 'w', 0o600);
+    } catch (err) {
+      throw failed(err);
+    }
+    const hash = createHash('sha1');
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    // Pieces are gathered and written synchronously a MiB at a time: far cheaper than a stream pipeline and an
+    // asynchronous write per 32 KiB block.
+    const flush = (): void => {
+      let bufs = pending;
+      pending = [];
+      pendingBytes = 0;
+      while (bufs.length > 0) {
+        let n = writevSync(fd!, bufs.slice(0, 512));
+        let i = 0;
+        while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
+        bufs = bufs.slice(i);
+        if (n > 0 && bufs.length > 0) bufs[0] = bufs[0]!.subarray(n);
+      }
+    };
+    const close = (): void => {
+      if (fd === undefined) return;
+      const f = fd;
+      fd = undefined;
+      closeSync(f);
+    };
+    const abort = (): void => {
+      try {
+        close();
+      } catch {
+        // already closed
+      }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        // already gone
+      }
+    };
+    return {
+      write: (data) => {
+        if (fd === undefined) throw failed(new Error('the writer is closed'));
+        hash.update(data);
+        size += data.length;
+        pending.push(data);
+        pendingBytes += data.length;
+        if (pendingBytes < 1024 * 1024) return;
+        try {
+          flush();
+        } catch (err) {
+          abort();
+          throw failed(err);
+        }
+      },
+      end: async () => {
+        if (fd === undefined) throw failed(new Error('the writer is closed'));
+        try {
+          flush();
+          close();
+          if (size === 0) unlinkSync(tmp);
+          else await rename(tmp, final);
+        } catch (err) {
+          abort();
+          throw failed(err);
+        }
+        const e: SimFileEntry = { ...entry, size };
+        delete e.target;
+        this.record(e, size === 0 ? { kind: 'empty' } : { kind: 'disk', sha1: hash.digest('hex') });
+        if (size === 0) await unlink(final).catch(() => undefined);
+      },
+      abort,
+    };
+  }
+
+  /** putWriter with keep:false: the entry records the size and SHA-1 of what arrived; nothing touches the disk. */
+  private hashOnlyWriter(entry: SimFileEntry): SimFileWriter {
+    const hash = createHash('sha1');
+    let size = 0;
+    let open = true;
+    return {
+      write: (data) => {
+        if (!open) throw new CodedError('SIM_FS_WRITE', `the writer of ${entry.domain}/${entry.relativePath} is closed`);
+        hash.update(data);
+        size += data.length;
+      },
+      end: async () => {
+        if (!open) throw new CodedError('SIM_FS_WRITE', `the writer of ${entry.domain}/${entry.relativePath} is closed`);
+        open = false;
+        const e: SimFileEntry = { ...entry, size };
+        delete e.target;
+        const old = this.recs.get(keyOf(entry.domain, entry.relativePath));
+        if (old?.content?.kind === 'disk') await unlink(this.storedPath(e)).catch(() => undefined);
+        this.record(e, size === 0 ? { kind: 'empty' } : { kind: 'hashed', sha1: hash.digest('hex') });
+      },
+      abort: () => {
+        open = false;
+      },
+    };
+  }
+
+  private record(e: SimFileEntry, content: ContentRef | undefined): void {
+    const rec: JournalRecord = content ? { op: 'put', e, c: content } : { op: 'put', e };
+    this.journal.append(rec);
+    this.apply(rec);
   }
 
   async put(entry: SimFileEntry, data?: Readable): Promise<void> {
@@ -145,9 +274,7 @@ export class DiskSimFileSystem implements SimFileSystem {
       e.size = 0;
       if (old?.content?.kind === 'disk') await unlink(this.storedPath(e)).catch(() => undefined);
     }
-    const rec: JournalRecord = content ? { op: 'put', e, c: content } : { op: 'put', e };
-    this.journal.append(rec);
-    this.apply(rec);
+    this.record(e, content);
   }
 
   private async store(e: SimFileEntry, data: Readable): Promise<{ sha1: string; size: number }> {

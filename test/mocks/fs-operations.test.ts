@@ -57,6 +57,44 @@ describe('SimFileSystem operations', () => {
     expect((await readAll(again, again.get('HomeDomain', 'Documents/new.txt') as SimFileEntry)).toString()).toBe('v2');
   });
 
+  it('putWriter stores what put stores (pieces of any size, a MiB at a time), and an aborted writer changes nothing', async () => {
+    const dir = await tempDir();
+    const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
+    const data = Buffer.alloc(3 * 1024 * 1024 + 12_345);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) >>> 5;
+    const w = fs.putWriter!(fileEntry('Media/DCIM/IMG_1.HEIC', 0));
+    for (let at = 0; at < data.length; at += 32 * 1024 + 3) w.write(data.subarray(at, Math.min(data.length, at + 32 * 1024 + 3)));
+    expect(fs.get('HomeDomain', 'Media/DCIM/IMG_1.HEIC')).toBeUndefined(); // appears at end()
+    await w.end();
+    const got = fs.get('HomeDomain', 'Media/DCIM/IMG_1.HEIC') as SimFileEntry;
+    expect(got.size).toBe(data.length);
+    expect(sha1(await readAll(fs, got))).toBe(sha1(data));
+    await fs.put(fileEntry('Media/DCIM/IMG_2.HEIC', 0), Readable.from([data]));
+    expect(fs.contentId?.('HomeDomain', 'Media/DCIM/IMG_1.HEIC')).toBe(fs.contentId?.('HomeDomain', 'Media/DCIM/IMG_2.HEIC'));
+
+    const aborted = fs.putWriter!(fileEntry('Media/DCIM/IMG_1.HEIC', 0));
+    aborted.write(Buffer.from('partial'));
+    aborted.abort();
+    expect(sha1(await readAll(fs, fs.get('HomeDomain', 'Media/DCIM/IMG_1.HEIC') as SimFileEntry))).toBe(sha1(data));
+    const again = await openSimFileSystem({ stateDir: dir, dataset: 'empty' });
+    expect(sha1(await readAll(again, again.get('HomeDomain', 'Media/DCIM/IMG_1.HEIC') as SimFileEntry))).toBe(sha1(data));
+  });
+
+  it("putWriter with keep:false records size and SHA-1 only; reading the file back fails with SIM_CONTENT_NOT_KEPT", async () => {
+    const dir = await tempDir();
+    const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
+    const data = Buffer.from('restored bytes '.repeat(5000));
+    const w = fs.putWriter!(fileEntry('Documents/kept-as-hash.txt', 0), { keep: false });
+    w.write(data.subarray(0, 100));
+    w.write(data.subarray(100));
+    await w.end();
+    expect(fs.get('HomeDomain', 'Documents/kept-as-hash.txt')?.size).toBe(data.length);
+    expect(fs.contentId?.('HomeDomain', 'Documents/kept-as-hash.txt')).toBe(`sha1:${sha1(data)}`);
+    await expect(readAll(fs, fs.get('HomeDomain', 'Documents/kept-as-hash.txt') as SimFileEntry)).rejects.toMatchObject({
+      code: 'SIM_CONTENT_NOT_KEPT',
+    });
+  });
+
   it('metadata-only put keeps content; invalid paths are refused; missing files cannot be opened', async () => {
     const fs = await openSimFileSystem({ stateDir: await tempDir(), dataset: 'tiny' });
     const sms = fs.get('HomeDomain', 'Library/SMS/sms.db') as SimFileEntry;

@@ -1,12 +1,15 @@
 // Issue #6 acceptance: back up with our engine (or Debian's idevicebackup2), wipe the device, restore with our
 // engine → the device holds identical files, and the backup folder is unchanged.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { restore } from '../../src/backup/restore/index.js';
 import type { RestoreEvent } from '../../src/backup/restore/index.js';
-import { runTool } from '../helpers/simulator.js';
+import { backup } from '../../src/backup/index.js';
+import { runTool, startTestSimulator } from '../helpers/simulator.js';
 import { backUp, fingerprint, simulatorWithRoot, type RestoreFixture } from './support.js';
 
 let fx: RestoreFixture | undefined;
@@ -79,5 +82,41 @@ describe('restore round trip on the simulator', () => {
     expect(await fingerprint(device.fs)).toEqual(before);
     expect(treeState(join(fx.root, device.udid))).toEqual(backupBefore);
     expect(result.sourceUdid).toBe(device.udid);
+  });
+});
+
+describe("restore into a device that keeps hashes only (restoreContent 'hash', as the benchmark runs it)", () => {
+  it('records for every restored file the size and SHA-1 of the bytes it had before the wipe', async () => {
+    const sim = await startTestSimulator({ devices: [{ dataset: 'tiny', seed: 13, restoreContent: 'hash' }] });
+    const root = mkdtempSync(join(tmpdir(), 'ibk-restore-hash-'));
+    try {
+      const device = sim.device();
+      // One file of several read pieces (the host reads 1 MiB at a time through two reused buffers).
+      const big = Buffer.alloc(5 * 1024 * 1024 + 17);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24;
+      const template = device.fs.entries().find((e) => e.type === 'file' && e.domain === 'HomeDomain')!;
+      await device.fs.put({ ...template, relativePath: 'Media/big-video.mov', size: big.length }, Readable.from([big]));
+      const before = new Map<string, { size: number; sha1: string }>();
+      for (const e of device.fs.entries()) {
+        if (e.type !== 'file') continue;
+        const h = createHash('sha1');
+        for await (const c of device.fs.openRead(e)) h.update(c as Buffer);
+        before.set(`${e.domain}/${e.relativePath}`, { size: e.size, sha1: h.digest('hex') });
+      }
+      expect(before.size).toBeGreaterThan(10);
+      expect(before.get('HomeDomain/Media/big-video.mov')?.size).toBe(big.length);
+      await backup({ dir: root, muxAddress: sim.address, fsync: false });
+      await device.fs.wipe();
+      await restore({ dir: root, muxAddress: sim.address, system: true, reboot: false });
+      for (const [key, want] of before) {
+        const [domain, ...rest] = key.split('/');
+        const relativePath = rest.join('/');
+        expect(device.fs.get(domain!, relativePath)?.size, key).toBe(want.size);
+        expect(device.fs.contentId?.(domain!, relativePath), key).toBe(want.size === 0 ? 'empty' : `sha1:${want.sha1}`);
+      }
+    } finally {
+      await sim.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { dlDownloadFiles, isPlistDict, type DLStatusResponse } from '../../../protocols/index.js';
+import type { SimFileWriter } from '../../types.js';
 import type { DeviceLinkConnection } from './devicelink-connection.js';
 import { HostGoneError } from './errors.js';
 
@@ -38,6 +39,18 @@ export function streamSink(consume: (stream: PassThrough) => Promise<void>): Dow
       pass.destroy(new Error(message));
       await done.catch(() => undefined);
     },
+  };
+}
+
+/** A sink onto a SimFileSystem writer (SimFileSystem.putWriter); `onDone` runs once the entry is stored. */
+export function writerSink(writer: SimFileWriter, onDone: () => void): DownloadSink {
+  return {
+    write: (data) => writer.write(data),
+    async end() {
+      await writer.end();
+      onDone();
+    },
+    fail: () => writer.abort(),
   };
 }
 

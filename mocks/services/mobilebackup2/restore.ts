@@ -6,7 +6,7 @@ import { decodePlist, dlContentsOfDirectory, isPlistDict, type PlistDict } from 
 import { fileIdPath, readManifestDb, typeOfMode, type ManifestRow } from '../../manifest/index.js';
 import type { SimFileEntry } from '../../types.js';
 import { requestOptions, sourceUdid, withScratchDir, type CommandContext, type CommandResult } from './context.js';
-import { downloadFiles, fileSink, memorySink, streamSink } from './download.js';
+import { downloadFiles, fileSink, memorySink, streamSink, writerSink } from './download.js';
 import { MBError, MBErrorCode } from './errors.js';
 import { isRestored } from './restore-policy.js';
 import { mobilebackup2Stats } from './stats.js';
@@ -103,11 +103,15 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
       const result = await downloadFiles(dl, batch, progress, (path) => {
         const entry = byPath.get(path);
         if (!entry) return undefined;
-        return streamSink(async (stream) => {
-          await device.fs.put(entry, stream);
+        const stored = (): void => {
           got.add(path);
           bytes += entry.size;
           done++;
+        };
+        if (device.fs.putWriter) return writerSink(device.fs.putWriter(entry, { keep: device.restoreContent !== 'hash' }), stored);
+        return streamSink(async (stream) => {
+          await device.fs.put(entry, stream);
+          stored();
         });
       });
       for (const p of batch) if (!got.has(p) || result.failed.has(p)) missing.push(p);
