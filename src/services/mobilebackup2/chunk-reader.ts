@@ -90,14 +90,34 @@ export class ChunkReader {
   }
 }
 
-/** Write with backpressure: resolves once the stream accepted the bytes (after 'drain' if its buffer was full). */
-export async function writeWithBackpressure(stream: Duplex, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+/**
+ * Write with backpressure: resolves once the stream accepted the bytes (after 'drain' if its buffer was full).
+ * Several pieces are written corked, so they leave in one system call (and one TLS record run) instead of one each.
+ */
+export async function writeWithBackpressure(
+  stream: Duplex,
+  bytes: Uint8Array | readonly Uint8Array[],
+  signal?: AbortSignal,
+  /** Called once the stream is done with the bytes (handed to the kernel, or failed): their memory may be reused. */
+  onReleased?: () => void,
+): Promise<void> {
   if (stream.destroyed || stream.writableEnded) {
     throw new IBackupError('DEVICE_DISCONNECTED', 'The connection to the device is closed.', {
       hint: 'Check the cable (or the network connection) and try again.',
     });
   }
-  if (stream.write(bytes)) return;
+  const pieces = bytes instanceof Uint8Array ? [bytes] : bytes;
+  let accepted = true;
+  stream.cork();
+  try {
+    // Writes complete in order, so the last one's callback means every piece is released.
+    pieces.forEach((piece, i) => {
+      accepted = i === pieces.length - 1 && onReleased ? stream.write(piece, () => onReleased()) : stream.write(piece);
+    });
+  } finally {
+    stream.uncork();
+  }
+  if (accepted) return;
   signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {
     const cleanup = (): void => {

@@ -53,9 +53,12 @@ export class DeviceLinkConnection {
     await writeWithBackpressure(this.stream, encodeDLMessage(msg, 'binary'), signal);
   }
 
-  /** Raw bytes (file stream blocks) with backpressure. */
-  async write(bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
-    await writeWithBackpressure(this.stream, bytes, signal);
+  /**
+   * Raw bytes (file stream blocks) with backpressure; several pieces go out corked, as one write. `onReleased`
+   * runs once the socket no longer needs the bytes (so a caller can reuse their buffer).
+   */
+  async write(bytes: Uint8Array | readonly Uint8Array[], signal?: AbortSignal, onReleased?: () => void): Promise<void> {
+    await writeWithBackpressure(this.stream, bytes, signal, onReleased);
   }
 
   /**

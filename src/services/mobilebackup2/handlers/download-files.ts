@@ -1,5 +1,4 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import {
   encodeDataBlockHeader,
   encodeErrorBlock,
@@ -19,7 +18,7 @@ import { CONTINUE, sendStatus, type HandlerOutcome } from './types.js';
 
 /**
  * `[DLMessageDownloadFiles, [paths], {opts}, progress, 0]`: stream each requested file host → device in 32 KiB
- * blocks; files that cannot be read get an error block and go into a −13 "Multi status" reply.
+ * blocks (read and written a MiB at a time); files that cannot be read get an error block and go into a −13 "Multi status" reply.
  */
 export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<HandlerOutcome> {
   const paths = msg[1];
@@ -29,6 +28,7 @@ export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promis
 
   const failures: PlistDict = {};
   let failed = 0;
+  const buffers = new ReadBuffers();
   for (const devicePath of paths) {
     if (typeof devicePath !== 'string') {
       throw new IBackupError('UNSAFE_PATH', 'The device asked for a file with a name that is not text.');
@@ -36,7 +36,7 @@ export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promis
     const hostPath = await ctx.paths.resolve(devicePath, 'read');
     await ctx.dl.write(encodeStreamName(devicePath), ctx.signal);
     try {
-      const bytes = await sendFile(hostPath, ctx);
+      const bytes = await sendFile(hostPath, ctx, buffers);
       ctx.observer?.fileSent?.({ devicePath, bytes });
     } catch (err) {
       if (!isHostFsError(err)) throw err;
@@ -53,23 +53,64 @@ export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promis
   return CONTINUE;
 }
 
+/**
+ * The file is read in pieces of this size; each piece goes out as 32 KiB blocks (the block size libimobiledevice
+ * sends and every device accepts) written together, corked: one read and one socket write per MiB instead of one
+ * each per block.
+ */
+const READ_PIECE_BYTES = 1024 * 1024;
+
+/**
+ * Two read buffers used in turn: a piece is read into one while the other is still being sent, and a buffer is
+ * reused only once the socket released it. No allocation per piece, so no garbage-collection storm on large
+ * restores (a fresh 1 MiB buffer per read cost a fifth of the restore in GC).
+ */
+class ReadBuffers {
+  private readonly bufs = [Buffer.allocUnsafeSlow(READ_PIECE_BYTES), Buffer.allocUnsafeSlow(READ_PIECE_BYTES)];
+  private readonly busy: (Promise<void> | undefined)[] = [undefined, undefined];
+  private turn = 0;
+
+  /** The next buffer, once the socket has released it, and the callback that releases it again. */
+  async next(): Promise<{ buf: Buffer; release: () => void }> {
+    const i = this.turn;
+    this.turn = 1 - i;
+    await this.busy[i];
+    let release!: () => void;
+    this.busy[i] = new Promise<void>((resolve) => (release = resolve));
+    return { buf: this.bufs[i]!, release };
+  }
+}
+
 /** Streams one file as FILE_DATA blocks + success block. Throws fs errors only before the first block. */
-async function sendFile(hostPath: string, ctx: Mb2HostContext): Promise<number> {
-  const st = await stat(hostPath);
-  if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-  const input = createReadStream(hostPath, { highWaterMark: MB2_HOST_BLOCK_SIZE });
+async function sendFile(hostPath: string, ctx: Mb2HostContext, buffers: ReadBuffers): Promise<number> {
+  const fh = await open(hostPath, 'r');
   let bytes = 0;
   try {
-    for await (const chunk of input as AsyncIterable<Buffer>) {
-      for (let off = 0; off < chunk.length; off += MB2_HOST_BLOCK_SIZE) {
-        const part = chunk.subarray(off, Math.min(chunk.length, off + MB2_HOST_BLOCK_SIZE));
-        await ctx.dl.write(encodeDataBlockHeader(part.length), ctx.signal);
-        await ctx.dl.write(part, ctx.signal);
-        bytes += part.length;
+    const st = await fh.stat();
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    for (;;) {
+      const { buf, release } = await buffers.next();
+      let n: number;
+      try {
+        ({ bytesRead: n } = await fh.read(buf, 0, buf.length, null));
+      } catch (err) {
+        release();
+        throw err;
       }
+      if (n === 0) {
+        release();
+        break;
+      }
+      const pieces: Uint8Array[] = [];
+      for (let off = 0; off < n; off += MB2_HOST_BLOCK_SIZE) {
+        const part = buf.subarray(off, Math.min(n, off + MB2_HOST_BLOCK_SIZE));
+        pieces.push(encodeDataBlockHeader(part.length), part);
+      }
+      await ctx.dl.write(pieces, ctx.signal, release);
+      bytes += n;
     }
   } catch (err) {
-    input.destroy();
+    await fh.close().catch(() => undefined);
     // Blocks were already sent: end this file with an error block instead of the success block.
     if (bytes > 0 && isHostFsError(err)) {
       await ctx.dl.write(encodeErrorBlock(FileBlockCode.ErrorLocal, deviceErrorString(err)), ctx.signal);
@@ -77,6 +118,7 @@ async function sendFile(hostPath: string, ctx: Mb2HostContext): Promise<number> 
     }
     throw err;
   }
+  await fh.close();
   await ctx.dl.write(encodeSuccessBlock(), ctx.signal);
   return bytes;
 }
