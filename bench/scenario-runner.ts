@@ -288,7 +288,7 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
       pairs.push(pairOf(i, ours, theirs));
     }
     return summarise(spec, ctx, pairs, all, [], [
-      'both tools restore the same idevicebackup2-made backup (--system --no-reboot) into a wiped simulated device, which stores every byte on disk',
+      'both tools restore the same idevicebackup2-made backup (--system --no-reboot) into a wiped simulated device, which hashes (SHA-1) every byte it receives and records each file, without writing the bytes to disk',
     ]);
   } finally {
     await sim.close();
