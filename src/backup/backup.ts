@@ -179,7 +179,6 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       uploadBatch: (total, p) => tracker.uploadBatch(p, total),
       bytesReceived: (n) => {
         tracker.bytes(n);
-        stagingRef.noteWritten(n);
         emitProgress();
       },
       fileReceived: (f) => {

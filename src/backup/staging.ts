@@ -3,13 +3,7 @@ import { join } from 'node:path';
 import { decodePlist, isPlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { flushTree, fsyncDir, hardLinkClone, removeTree, syncFileSystem, type FlushMethod } from './fs-durable.js';
-
-/**
- * While a durable backup runs, a background syncfs starts every this many bytes written, so the disk writes
- * overlap with the transfer and the flush before the swap finds little left (instead of gigabytes of dirty pages).
- */
-const BACKGROUND_FLUSH_BYTES = 256 * 1024 * 1024;
+import { flushTree, fsyncDir, hardLinkClone, removeTree, type FlushMethod } from './fs-durable.js';
 
 /** Where a backup of `folder` (a UDID) lives under `root`, and the helper folders of the staging design. */
 export interface BackupFolders {
@@ -120,8 +114,6 @@ function isAlive(pid: number): boolean {
  */
 export class BackupStaging {
   private released = false;
-  private writtenSinceFlush = 0;
-  private backgroundFlush: Promise<unknown> | undefined;
 
   private constructor(
     readonly folders: BackupFolders,
@@ -130,7 +122,7 @@ export class BackupStaging {
     /** Files carried over from the previous backup. */
     readonly clonedFiles: number,
     private readonly dirtyDirs: Set<string>,
-    private readonly durability: { durable: boolean; flush: (dir: string) => Promise<FlushMethod>; background: boolean },
+    private readonly durability: { durable: boolean; flush: (dir: string) => Promise<FlushMethod> },
     private readonly log?: Logger,
   ) {}
 
@@ -168,9 +160,7 @@ export class BackupStaging {
         dirty.add(f.staging);
       }
       opts.log?.debug({ incremental, cloned }, 'staging folder ready');
-      const durable = opts.durable ?? true;
-      // Background flushes only with the default flush (syncfs): a caller's own flush decides alone.
-      const durability = { durable, flush: opts.flush ?? flushTree, background: durable && opts.flush === undefined };
+      const durability = { durable: opts.durable ?? true, flush: opts.flush ?? flushTree };
       return new BackupStaging(f, incremental, cloned, dirty, durability, opts.log);
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
@@ -189,26 +179,12 @@ export class BackupStaging {
     this.dirtyDirs.add(dir);
   }
 
-  /** Count bytes written into the staging folder; starts a background syncfs every BACKGROUND_FLUSH_BYTES. */
-  noteWritten(bytes: number): void {
-    if (!this.durability.background) return;
-    this.writtenSinceFlush += bytes;
-    if (this.writtenSinceFlush < BACKGROUND_FLUSH_BYTES || this.backgroundFlush) return;
-    this.writtenSinceFlush = 0;
-    const started = performance.now();
-    this.backgroundFlush = syncFileSystem(this.folders.staging).then((ok) => {
-      this.log?.debug({ ok, ms: Math.round(performance.now() - started) }, 'background flush of the staging folder');
-      this.backgroundFlush = undefined;
-    });
-  }
-
   /**
    * Make the staging folder the backup: flush it (every file and folder in it durable), `current` → `previous`,
    * `staging` → `current`, fsync the root folder, delete `previous`.
    */
   async commit(): Promise<void> {
     const f = this.folders;
-    await this.backgroundFlush;
     if (this.durability.durable) {
       const t = performance.now();
       const method = await this.durability.flush(f.staging);
@@ -236,7 +212,6 @@ export class BackupStaging {
 
   /** Throw the staging folder away; the previous backup is untouched. */
   async discard(): Promise<void> {
-    await this.backgroundFlush;
     await rm(this.folders.staging, { recursive: true, force: true }).catch((err: unknown) => {
       this.log?.warn({ err: (err as Error).message }, 'could not remove the staging folder (the next run removes it)');
     });
