@@ -1,7 +1,7 @@
 // The simulated device's file system: entries in memory (rebuilt from dataset + journal on open), stored file
 // content under <stateDir>/files/xx/<fileID>, generated content produced on demand.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -19,6 +19,26 @@ interface Rec {
 }
 
 const keyOf = (domain: string, relativePath: string): string => `${domain}\0${relativePath}`;
+
+/**
+ * A stored file read synchronously, a fresh buffer per piece (the pieces are queued on a socket): the page cache
+ * answers at once, where a read stream made a thread-pool round trip per 64 KiB and capped what the device sent.
+ */
+function* storedChunks(path: string, maxChunk = 1024 * 1024): Generator<Buffer> {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    for (let pos = 0; pos < size; ) {
+      const buf = Buffer.allocUnsafe(Math.min(maxChunk, size - pos));
+      const n = readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) return;
+      pos += n;
+      yield n === buf.length ? buf : buf.subarray(0, n);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 function checkEntry(e: SimFileEntry): void {
   const bad =
@@ -124,6 +144,7 @@ export class DiskSimFileSystem implements SimFileSystem {
     const c = r.content ?? { kind: 'empty' };
     if (c.kind === 'gen') return generatedChunks(c, r.entry.size, maxChunk);
     if (c.kind === 'empty') return [];
+    if (c.kind === 'disk') return storedChunks(this.storedPath(r.entry), maxChunk);
     return undefined;
   }
 

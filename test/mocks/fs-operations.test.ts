@@ -80,6 +80,20 @@ describe('SimFileSystem operations', () => {
     expect(sha1(await readAll(again, again.get('HomeDomain', 'Media/DCIM/IMG_1.HEIC') as SimFileEntry))).toBe(sha1(data));
   });
 
+  it('contentChunks reads stored bytes synchronously in pieces of at most maxChunk, equal to openRead', async () => {
+    const fs = await openSimFileSystem({ stateDir: await tempDir(), dataset: 'tiny' });
+    const data = Buffer.alloc(2 * 1024 * 1024 + 777);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 104_729) >>> 7;
+    await fs.put(fileEntry('Media/DCIM/IMG_3.HEIC', 0), Readable.from([data]));
+    const e = fs.get('HomeDomain', 'Media/DCIM/IMG_3.HEIC') as SimFileEntry;
+    const pieces = [...(fs.contentChunks?.(e, 1024 * 1024) ?? [])];
+    expect(pieces.map((p) => p.length)).toEqual([1024 * 1024, 1024 * 1024, 777]);
+    expect(sha1(Buffer.concat(pieces))).toBe(sha1(data));
+    expect(sha1(await readAll(fs, e))).toBe(sha1(data));
+    await fs.put(fileEntry('Media/empty', 0), Readable.from([Buffer.alloc(0)]));
+    expect([...(fs.contentChunks?.(fs.get('HomeDomain', 'Media/empty') as SimFileEntry) ?? ['not iterable'])]).toEqual([]);
+  });
+
   it("putWriter with keep:false records size and SHA-1 only; reading the file back fails with SIM_CONTENT_NOT_KEPT", async () => {
     const dir = await tempDir();
     const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
