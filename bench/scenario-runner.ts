@@ -102,10 +102,10 @@ async function runTool(
   return run;
 }
 
-async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string, runs: number): Promise<CeilingRun[]> {
+async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string, runs: number, from?: string): Promise<CeilingRun[]> {
   const out: CeilingRun[] = [];
   for (let i = 0; i < runs; i++) {
-    const c = sinkCommand(udid);
+    const c = sinkCommand(udid, from);
     const cpu0 = sim.cpuSeconds();
     const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir, signal: ctx.signal });
     const simCpu = sim.cpuSeconds() - cpu0;
@@ -216,14 +216,16 @@ async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Scen
 }
 
 /**
- * incremental: two identical simulated devices, one per tool, so each tool's previous backup is the one the device
- * remembers. After one full backup each, every round changes the same `changeFraction` of files on both devices
- * (same mutation seed) and times one incremental backup per tool.
+ * incremental: identical simulated devices, one per tool, so each tool's previous backup is the one the device
+ * remembers, and a third for the sink host (its ceiling), which keeps the backup's metadata files in its own root.
+ * After one full backup each, every round changes the same `changeFraction` of files on every device (same
+ * mutation seed) and times one incremental backup per tool, then (in the last `ceilingRuns` rounds) the sink.
  */
 async function incrementalScenario(ctx: RunContext, spec: ScenarioSpec): Promise<ScenarioResult> {
-  const { sim, dir } = await startSim(ctx, spec, 2);
-  const [oursUdid, theirsUdid] = sim.udids as [string, string];
-  const roots = { ours: freshDir(ctx, 'ours-incr'), theirs: freshDir(ctx, 'theirs-incr') };
+  const withSink = spec.ceilingRuns > 0;
+  const { sim, dir } = await startSim(ctx, spec, withSink ? 3 : 2);
+  const [oursUdid, theirsUdid, sinkUdid] = sim.udids as [string, string, string | undefined];
+  const roots = { ours: freshDir(ctx, 'ours-incr'), theirs: freshDir(ctx, 'theirs-incr'), sink: freshDir(ctx, 'sink-incr') };
   const udidOf = { ours: oursUdid, theirs: theirsUdid };
   try {
     const count = await sim.send<{ files: number }>({ cmd: 'file-count', udid: oursUdid });
@@ -231,11 +233,18 @@ async function incrementalScenario(ctx: RunContext, spec: ScenarioSpec): Promise
     ctx.log(`  full backups first (not timed); then ${modify} of ${count.files} files change before each run`);
     const all: ToolRun[] = [];
     for (const tool of ['ours', 'theirs'] as const) all.push(await runTool(ctx, sim, tool, 'backup', udidOf[tool], roots[tool], 'full'));
+    if (sinkUdid !== undefined) await measureCeiling(ctx, sim, sinkUdid, 1, roots.sink);
+    const ceiling: CeilingRun[] = [];
+    const totalRounds = spec.warmups + spec.pairs;
     const round1 = async (k: number): Promise<[ToolRun, ToolRun]> => {
-      for (const udid of [oursUdid, theirsUdid]) await sim.send({ cmd: 'mutate', udid, seed: 7000 + k, modify });
+      for (const udid of [oursUdid, theirsUdid, sinkUdid]) if (udid !== undefined) await sim.send({ cmd: 'mutate', udid, seed: 7000 + k, modify });
       const ours = await runTool(ctx, sim, 'ours', 'backup', oursUdid, roots.ours, 'incremental');
       const theirs = await runTool(ctx, sim, 'theirs', 'backup', theirsUdid, roots.theirs, 'incremental');
       all.push(ours, theirs);
+      if (sinkUdid !== undefined) {
+        const runs = await measureCeiling(ctx, sim, sinkUdid, 1, roots.sink);
+        if (k >= totalRounds - spec.ceilingRuns) ceiling.push(...runs);
+      }
       return [ours, theirs];
     };
     for (let w = 0; w < spec.warmups; w++) {
@@ -245,16 +254,18 @@ async function incrementalScenario(ctx: RunContext, spec: ScenarioSpec): Promise
     const pairs: PairResult[] = [];
     for (let i = 1; i <= spec.pairs; i++) {
       ctx.log(`  pair ${i}`);
-      const [ours, theirs] = await round1(spec.warmups + i);
+      const [ours, theirs] = await round1(spec.warmups + i - 1);
       pairs.push(pairOf(i, ours, theirs));
     }
-    return summarise(spec, ctx, pairs, all, [], [
+    return summarise(spec, ctx, pairs, all, ceiling, [
       `${modify} of ${count.files} files (${round((spec.changeFraction ?? 0.01) * 100, 1)} %) changed before each measured backup; each tool backs up its own identical simulated device`,
+      ...(sinkUdid !== undefined ? ['the ceiling is the sink host backing up a third identical device incrementally (it keeps only the metadata files)'] : []),
     ]);
   } finally {
     await sim.close();
     dispose(roots.ours);
     dispose(roots.theirs);
+    dispose(roots.sink);
     dispose(dir);
   }
 }

@@ -2,7 +2,12 @@
 // engine's lockdown layer), the DeviceLink version exchange, Hello and a Backup request with the protocols/ codecs,
 // answers every device request with success without touching the disk, and discards the upload stream. Run as its
 // own process (`node dist/bench/sink.js UDID`, USBMUXD_SOCKET_ADDRESS set); prints one JSON line:
-// { files, bytes, seconds } where seconds runs from the Backup request to the device's final result.
+// { files, bytes, seconds } where seconds runs from the Backup request to the device's final result. With a second
+// argument (a backup root) it answers the device's requests for the previous backup's files from there and, after
+// a successful backup, stores the new backup's metadata files there (Status.plist, Manifest.plist/.db, not the
+// file contents), so the next run against the same root is incremental again.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
   DL_EMPTY,
@@ -13,11 +18,14 @@ import {
   dlProcessMessage,
   dlStatusResponse,
   dlVersionsOk,
+  encodeDataBlockHeader,
   encodeDLMessage,
   encodeErrorBlock,
   encodeStreamName,
   encodeStreamTerminator,
+  encodeSuccessBlock,
   FileBlockCode,
+  MB2_HOST_BLOCK_SIZE,
   PlistReal,
   readProcessMessage,
   readVersionExchange,
@@ -71,13 +79,25 @@ function write(stream: Duplex, buf: Buffer): Promise<void> {
   });
 }
 
-/** Reads one upload stream to its terminator, counting files and data bytes and keeping none of them. */
-async function discardUpload(src: ChunkSource, counts: { files: number; bytes: number }): Promise<void> {
+/** The small files a host keeps so the device's next backup can be incremental against them. */
+const KEPT_NAMES = new Set(['Status.plist', 'Manifest.plist', 'Manifest.db', 'Info.plist']);
+
+/**
+ * Reads one upload stream to its terminator, counting files and data bytes. File contents are thrown away, except
+ * (when `keep` is given) the backup's own metadata files (KEPT_NAMES), held in memory by device path.
+ */
+async function discardUpload(src: ChunkSource, counts: { files: number; bytes: number }, keep?: Map<string, Buffer[]>): Promise<void> {
   const dec = new UploadStreamDecoder({ maxBlockBytes: 64 * 1024 * 1024 });
+  let kept: Buffer[] | undefined;
   for (;;) {
     for (const ev of dec.push(await src.next())) {
-      if (ev.type === 'data') counts.bytes += ev.data.length;
-      else if (ev.type === 'file-end') counts.files++;
+      if (ev.type === 'file') {
+        kept = keep && KEPT_NAMES.has(basename(ev.hostPath)) ? [] : undefined;
+        if (kept) keep?.set(ev.hostPath, kept);
+      } else if (ev.type === 'data') {
+        counts.bytes += ev.data.length;
+        kept?.push(Buffer.from(ev.data));
+      } else if (ev.type === 'file-end') counts.files++;
     }
     if (dec.done) {
       const rest = dec.rest();
@@ -87,21 +107,68 @@ async function discardUpload(src: ChunkSource, counts: { files: number; bytes: n
   }
 }
 
-/** Answers a DownloadFiles request as a host with an empty backup folder: every file is missing. */
-async function answerDownload(stream: Duplex, paths: string[]): Promise<void> {
+/** DLMessageMoveItems applied to the kept metadata files. */
+function moveKept(keep: Map<string, Buffer[]>, moves: unknown): void {
+  if (typeof moves !== 'object' || moves === null) return;
+  for (const [from, to] of Object.entries(moves as Record<string, unknown>)) {
+    const data = keep.get(from);
+    if (data && typeof to === 'string') {
+      keep.delete(from);
+      keep.set(to, data);
+    }
+  }
+}
+
+/** After a successful backup: store the kept metadata files under `root`, as a host would. */
+function storeKept(root: string, keep: Map<string, Buffer[]>): void {
+  for (const [devicePath, data] of keep) {
+    const full = resolve(root, devicePath);
+    if (!full.startsWith(resolve(root) + sep) || devicePath.includes('/Snapshot/')) continue;
+    mkdirSync(dirname(full), { recursive: true });
+    writeFileSync(full, Buffer.concat(data));
+  }
+}
+
+/**
+ * Answers a DownloadFiles request. Without `from` the host has an empty backup folder (every file missing, so the
+ * device makes a full backup). With `from` (a backup root holding `<UDID>/…` of an earlier backup) the requested
+ * files are read from there, so the device can go incremental and the sink times its incremental serving.
+ */
+async function answerDownload(stream: Duplex, paths: string[], from: string | undefined): Promise<void> {
   const parts: Buffer[] = [];
   const failed: PlistDict = {};
   for (const p of paths) {
-    parts.push(encodeStreamName(p), encodeErrorBlock(FileBlockCode.ErrorLocal, 'No such file or directory'));
+    parts.push(encodeStreamName(p));
+    const data = from !== undefined ? readBackupFile(from, p) : undefined;
+    if (data) {
+      for (let at = 0; at < data.length; at += MB2_HOST_BLOCK_SIZE) {
+        const block = data.subarray(at, at + MB2_HOST_BLOCK_SIZE);
+        parts.push(encodeDataBlockHeader(block.length), block);
+      }
+      parts.push(encodeSuccessBlock());
+      continue;
+    }
+    parts.push(encodeErrorBlock(FileBlockCode.ErrorLocal, 'No such file or directory'));
     failed[p] = { DLFileErrorString: 'No such file or directory', DLFileErrorCode: -6 };
   }
   parts.push(encodeStreamTerminator());
   await write(stream, Buffer.concat(parts));
-  const msg = paths.length > 0 ? dlStatusResponse(-13, 'Multi status', failed) : dlStatusResponse(0, undefined, {});
-  await write(stream, encodeDLMessage(msg));
+  const ok = Object.keys(failed).length === 0;
+  await write(stream, encodeDLMessage(ok ? dlStatusResponse(0, undefined, {}) : dlStatusResponse(-13, 'Multi status', failed)));
 }
 
-export async function sinkBackup(udid: string, muxAddress?: string): Promise<SinkResult> {
+/** A file of an earlier backup under `root` (the few small plists and Manifest.db the device asks for). */
+function readBackupFile(root: string, devicePath: string): Buffer | undefined {
+  const full = resolve(root, devicePath);
+  if (!full.startsWith(resolve(root) + sep)) return undefined;
+  try {
+    return readFileSync(full);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function sinkBackup(udid: string, muxAddress?: string, from?: string): Promise<SinkResult> {
   const device = await connect(udid, { muxAddress, pairRecordDir: false, label: 'ibackup-bench-sink' });
   try {
     const service = await device.startService('com.apple.mobilebackup2', { escrow: true });
@@ -116,6 +183,7 @@ export async function sinkBackup(udid: string, muxAddress?: string): Promise<Sin
       const started = process.hrtime.bigint();
       await write(stream, encodeDLMessage(dlProcessMessage({ MessageName: 'Backup', TargetIdentifier: udid, SourceIdentifier: udid })));
       const counts = { files: 0, bytes: 0 };
+      const keep = from !== undefined ? new Map<string, Buffer[]>() : undefined;
       let errorCode = -1;
       for (;;) {
         const msg = await receive(src);
@@ -127,12 +195,15 @@ export async function sinkBackup(udid: string, muxAddress?: string): Promise<Sin
         }
         if (name === DLName.Disconnect) break;
         if (name === DLName.UploadFiles) {
-          await discardUpload(src, counts);
+          await discardUpload(src, counts, keep);
           await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
         } else if (name === DLName.DownloadFiles) {
-          await answerDownload(stream, (msg[1] as unknown[]).filter((p): p is string => typeof p === 'string'));
+          await answerDownload(stream, (msg[1] as unknown[]).filter((p): p is string => typeof p === 'string'), from);
         } else if (name === DLName.GetFreeDiskSpace) {
           await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, 1024 ** 4)));
+        } else if (name === DLName.MoveItems) {
+          if (keep) moveKept(keep, msg[1]);
+          await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
         } else if (name === DLName.CreateDirectory) {
           await write(stream, encodeDLMessage(dlStatusResponse(0, '', DL_EMPTY)));
         } else {
@@ -141,6 +212,7 @@ export async function sinkBackup(udid: string, muxAddress?: string): Promise<Sin
         }
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      if (keep && from !== undefined && errorCode === 0) storeKept(from, keep);
       await write(stream, encodeDLMessage(dlDisconnect())).catch(() => undefined);
       return { ...counts, seconds, errorCode };
     } finally {
@@ -152,12 +224,13 @@ export async function sinkBackup(udid: string, muxAddress?: string): Promise<Sin
 }
 
 if (process.argv[1]?.endsWith('sink.js')) {
-  const udid = process.argv[2];
+  const [udid, from] = process.argv.slice(2);
   if (!udid) {
-    process.stderr.write('usage: node dist/bench/sink.js UDID   (USBMUXD_SOCKET_ADDRESS selects the simulator)\n');
+    process.stderr.write('usage: node dist/bench/sink.js UDID [BACKUP_ROOT]   (USBMUXD_SOCKET_ADDRESS selects the simulator;\n');
+    process.stderr.write('       BACKUP_ROOT: an earlier backup the device may compare against, for an incremental)\n');
     process.exit(2);
   }
-  sinkBackup(udid).then(
+  sinkBackup(udid, undefined, from).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       process.exitCode = r.errorCode === 0 ? 0 : 1;

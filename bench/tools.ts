@@ -1,5 +1,5 @@
 // The command lines the benchmark times: our CLI (`ibackup`), Debian's idevicebackup2, and the sink host.
-import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,6 +29,7 @@ function ibackupBin(): string {
  * rebuild in the work tree during a long run cannot change the code being measured.
  */
 export function snapshotBuild(dir: string): string {
+  rmSync(dir, { recursive: true, force: true }); // a snapshot left by an earlier run with the same --work
   mkdirSync(dir, { recursive: true });
   for (const p of ['dist', 'bin', 'package.json']) cpSync(join(REPO_ROOT, p), join(dir, p), { recursive: true });
   symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
@@ -47,7 +48,8 @@ export interface CommandLine {
 
 /**
  * One tool, one operation, one backup root. Both tools get the same device, the same root on the same disk, and
- * their default durability behaviour (ours fsyncs each file; idevicebackup2 does not).
+ * their default durability behaviour (ours flushes the new backup to disk before it replaces the old one;
+ * idevicebackup2 does not flush).
  */
 export function commandFor(tool: Tool, op: Operation, udid: string, root: string): CommandLine {
   if (tool === 'ours') {
@@ -60,6 +62,7 @@ export function commandFor(tool: Tool, op: Operation, udid: string, root: string
     : { cmd: IDEVICEBACKUP2, args: ['-u', udid, 'restore', '--system', '--no-reboot', root] };
 }
 
-export function sinkCommand(udid: string): CommandLine {
-  return { cmd: process.execPath, args: [sinkJs(), udid] };
+/** The sink host; with `from` (a backup root) the device can go incremental against the metadata kept there. */
+export function sinkCommand(udid: string, from?: string): CommandLine {
+  return { cmd: process.execPath, args: from === undefined ? [sinkJs(), udid] : [sinkJs(), udid, from] };
 }
