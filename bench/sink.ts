@@ -119,11 +119,17 @@ function moveKept(keep: Map<string, Buffer[]>, moves: unknown): void {
   }
 }
 
+/** Where a device path lies under `root`, or undefined when it would lead outside it. */
+function underRoot(root: string, devicePath: string): string | undefined {
+  const full = resolve(root, devicePath);
+  return full.startsWith(resolve(root) + sep) ? full : undefined;
+}
+
 /** After a successful backup: store the kept metadata files under `root`, as a host would. */
 function storeKept(root: string, keep: Map<string, Buffer[]>): void {
   for (const [devicePath, data] of keep) {
-    const full = resolve(root, devicePath);
-    if (!full.startsWith(resolve(root) + sep) || devicePath.includes('/Snapshot/')) continue;
+    const full = underRoot(root, devicePath);
+    if (full === undefined || devicePath.includes('/Snapshot/')) continue;
     mkdirSync(dirname(full), { recursive: true });
     writeFileSync(full, Buffer.concat(data));
   }
@@ -159,8 +165,8 @@ async function answerDownload(stream: Duplex, paths: string[], from: string | un
 
 /** A file of an earlier backup under `root` (the few small plists and Manifest.db the device asks for). */
 function readBackupFile(root: string, devicePath: string): Buffer | undefined {
-  const full = resolve(root, devicePath);
-  if (!full.startsWith(resolve(root) + sep)) return undefined;
+  const full = underRoot(root, devicePath);
+  if (full === undefined) return undefined;
   try {
     return readFileSync(full);
   } catch {
@@ -201,13 +207,11 @@ export async function sinkBackup(udid: string, muxAddress?: string, from?: strin
           await answerDownload(stream, (msg[1] as unknown[]).filter((p): p is string => typeof p === 'string'), from);
         } else if (name === DLName.GetFreeDiskSpace) {
           await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, 1024 ** 4)));
-        } else if (name === DLName.MoveItems) {
-          if (keep) moveKept(keep, msg[1]);
-          await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
         } else if (name === DLName.CreateDirectory) {
           await write(stream, encodeDLMessage(dlStatusResponse(0, '', DL_EMPTY)));
         } else {
-          // MoveItems/RemoveItems/ContentsOfDirectory/CopyItem…: pretend success, nothing kept.
+          // MoveItems/RemoveItems/ContentsOfDirectory/CopyItem…: pretend success (moves of kept files are followed).
+          if (name === DLName.MoveItems && keep) moveKept(keep, msg[1]);
           await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
         }
       }
