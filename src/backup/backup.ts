@@ -25,7 +25,6 @@ import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
 import { bounded, safeListener } from './bounded.js';
 import { watchSyncNotifications } from './sync-notifications.js';
-export { BackupNotification } from './sync-notifications.js';
 
 export interface BackupOptions {
   /** Device UDID; default: the only/first USB device. Ignored when `device` is given. */

@@ -1,4 +1,5 @@
-export { backup, BackupNotification, type BackupOptions } from './backup.js';
+export { backup, type BackupOptions } from './backup.js';
+export { BackupNotification } from './sync-notifications.js';
 export { backupWithEvents } from './backup-events.js';
 export type { BackupEvent, BackupPhase, BackupProgress, BackupResult } from './events.js';
 export { ConfinedPathResolver, deviceSegments } from './confine.js';
