@@ -79,6 +79,18 @@ export class ByteQueue {
     return this.take(this.total);
   }
 
+  /**
+   * Copy what is still buffered into memory of its own, so nothing refers to the pushed chunks any more (for a
+   * caller whose chunks are views into a buffer it reuses for the next read).
+   */
+  own(): void {
+    if (this.total === 0) return;
+    const copy = Buffer.from(this.read(this.total, false));
+    this.chunks = [copy];
+    this.first = 0;
+    this.offset = 0;
+  }
+
   private read(n: number, remove: boolean): Buffer {
     if (n > this.total) throw new RangeError(`ByteQueue: ${n} bytes requested, ${this.total} buffered`);
     if (n === 0) return EMPTY;

@@ -85,6 +85,15 @@ abstract class FileStreamDecoder<E> extends FailFastDecoder {
     });
   }
 
+  /**
+   * Stop referring to the chunks pushed so far: the few buffered bytes of an unfinished header or name are
+   * copied. Call it before reusing the memory of a pushed chunk (data events are views into it and must be used
+   * up by then too).
+   */
+  retain(): void {
+    this.queue.own();
+  }
+
   /** Bytes received after the terminator (the start of the next DL message). Only valid once `done`. */
   rest(): Buffer {
     return this.guard(() => {

@@ -23,7 +23,8 @@ export async function openServiceConnection(
   opts: { signal?: AbortSignal; timeouts?: Partial<Timeouts>; maxTls10?: boolean } = {},
 ): Promise<ServiceConnection> {
   const timeouts = resolveTimeouts(opts.timeouts);
-  const raw = await mux.connect(device.deviceId, started.port, opts.signal);
+  // A plain connection reads into one reused buffer (no allocation per read); TLS does its own reads.
+  const raw = await mux.connect(device.deviceId, started.port, opts.signal, { directReads: !started.enableServiceSSL });
   raw.on('error', (err) => log.debug({ service: started.service, err: err.message }, 'service socket error'));
   let stream: Duplex = raw;
   if (started.enableServiceSSL) {

@@ -3,6 +3,7 @@ export * from './timeouts.js';
 export * from './deadline.js';
 export * from './mux-address.js';
 export * from './mux-socket.js';
+export * from './direct-reads.js';
 export * from './stream-reader.js';
 export * from './plist-connection.js';
 export * from './usbmux-device.js';

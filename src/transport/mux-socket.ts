@@ -1,20 +1,24 @@
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, type NetConnectOpts, type Socket } from 'node:net';
+import { connectWithDirectReads } from './direct-reads.js';
 import { TransportError } from './errors.js';
 import { withDeadline, type WaitOptions } from './deadline.js';
 import { formatMuxAddress, type MuxAddress } from './mux-address.js';
 
 const NOT_RUNNING_CODES = new Set(['ENOENT', 'ECONNREFUSED', 'ENOTSOCK', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH']);
 
-/** Opens a fresh connection to usbmuxd. Rejects with MUX_NOT_RUNNING, TIMEOUT or ABORTED. */
-export function openMuxSocket(address: MuxAddress, opts: WaitOptions = {}): Promise<Socket> {
+/**
+ * Opens a fresh connection to usbmuxd. Rejects with MUX_NOT_RUNNING, TIMEOUT or ABORTED. `directReads`: the
+ * socket reuses one receive buffer (direct-reads.ts), for a connection that will carry bulk data.
+ */
+export function openMuxSocket(address: MuxAddress, opts: WaitOptions & { directReads?: boolean } = {}): Promise<Socket> {
   const where = formatMuxAddress(address);
   let socket: Socket | undefined;
   return withDeadline<Socket>(
     `connecting to usbmuxd at ${where}`,
     opts,
     (resolve, reject) => {
-      const s =
-        address.kind === 'unix' ? createConnection({ path: address.path }) : createConnection({ host: address.host, port: address.port });
+      const target: NetConnectOpts = address.kind === 'unix' ? { path: address.path } : { host: address.host, port: address.port };
+      const s = opts.directReads === true ? connectWithDirectReads(target) : createConnection(target);
       socket = s;
       const onConnect = (): void => resolve(s);
       const onError = (err: NodeJS.ErrnoException): void => {

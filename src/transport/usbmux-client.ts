@@ -101,14 +101,20 @@ export class UsbmuxClient {
     return { MessageType: messageType, ClientVersionString: CLIENT_VERSION_STRING, ProgName: this.progName, kLibUSBMuxVersion: 3 };
   }
 
-  private async open(what: string, signal?: AbortSignal): Promise<MuxChannel> {
-    const socket = await openMuxSocket(this.address, { timeoutMs: this.timeouts.muxConnectMs, signal });
+  private async open(what: string, signal?: AbortSignal, directReads = false): Promise<MuxChannel> {
+    const socket = await openMuxSocket(this.address, { timeoutMs: this.timeouts.muxConnectMs, signal, directReads });
     return new MuxChannel(socket, `usbmuxd ${what}`);
   }
 
   /** Sends one request on a fresh connection and returns the reply; the connection is closed unless `keep`. */
-  private async exchange(messageType: string, extra: PlistDict, signal?: AbortSignal, keep = false): Promise<{ channel: MuxChannel; reply: PlistDict }> {
-    const channel = await this.open(messageType, signal);
+  private async exchange(
+    messageType: string,
+    extra: PlistDict,
+    signal?: AbortSignal,
+    keep = false,
+    directReads = false,
+  ): Promise<{ channel: MuxChannel; reply: PlistDict }> {
+    const channel = await this.open(messageType, signal, directReads);
     const opts = { timeoutMs: this.timeouts.muxReplyMs, signal };
     try {
       log.debug({ request: messageType, address: formatMuxAddress(this.address) }, 'usbmuxd request');
@@ -181,10 +187,12 @@ export class UsbmuxClient {
 
   /**
    * Connects to `port` on the device; the returned socket is the raw pipe (bytes the device sent right after the
-   * reply are still readable from it).
+   * reply are still readable from it). `directReads`: the socket reuses one receive buffer (see DirectReads), for
+   * a plain (non-TLS) connection that will carry bulk data.
    */
-  async connect(deviceId: number, port: number, signal?: AbortSignal): Promise<Socket> {
-    const { channel, reply } = await this.exchange('Connect', { DeviceID: deviceId, PortNumber: swapPort16(port) }, signal, true);
+  async connect(deviceId: number, port: number, signal?: AbortSignal, opts: { directReads?: boolean } = {}): Promise<Socket> {
+    const request = { DeviceID: deviceId, PortNumber: swapPort16(port) };
+    const { channel, reply } = await this.exchange('Connect', request, signal, true, opts.directReads === true);
     const result = UsbmuxClient.resultOf(reply);
     if (result === UsbmuxResult.OK) {
       log.debug({ deviceId, port }, 'connected to device port');

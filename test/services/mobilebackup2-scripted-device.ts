@@ -2,6 +2,7 @@
 // speaking raw DeviceLink frames and mb2 file-stream blocks (written independently of the host code under test).
 import net from 'node:net';
 import { decodePlist, encodeLockdownFrame, isPlistDict, type DLMessage, type PlistValue } from '../../protocols/index.js';
+import { connectWithDirectReads } from '../../src/transport/index.js';
 
 export interface SocketPair {
   host: net.Socket;
@@ -9,12 +10,13 @@ export interface SocketPair {
   close(): void;
 }
 
-export async function socketPair(): Promise<SocketPair> {
+/** `directReads`: the host end reuses one receive buffer (as service connections made through usbmuxd do). */
+export async function socketPair(opts: { directReads?: boolean } = {}): Promise<SocketPair> {
   const server = net.createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as net.AddressInfo).port;
   const accepted = new Promise<net.Socket>((r) => server.once('connection', r));
-  const host = net.connect(port, '127.0.0.1');
+  const host = opts.directReads === true ? connectWithDirectReads({ port, host: '127.0.0.1' }) : net.connect(port, '127.0.0.1');
   await new Promise<void>((r, j) => host.once('connect', r).once('error', j));
   const dev = await accepted;
   server.close();

@@ -24,7 +24,9 @@ const discardUpload: DeviceRequestHandler = async (msg, ctx) => {
   const decoder = new UploadStreamDecoder();
   await ctx.dl.readRaw(async (chunk) => {
     decoder.push(chunk); // events are dropped: nothing is stored
-    return decoder.done ? decoder.rest() : undefined;
+    if (decoder.done) return decoder.rest();
+    decoder.retain(); // the chunk may be a reused buffer
+    return undefined;
   }, ctx.signal);
   return refuse(msg, ctx, {});
 };

@@ -5,12 +5,41 @@ import { IBackupError } from '../../errors.js';
 export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 /**
+ * A raw-stream consumer: gets every chunk until it returns the bytes that follow the stream. A chunk may be a view
+ * into memory that is reused once the returned promise settles: keep nothing that refers to it.
+ */
+export type RawConsumer = (chunk: Buffer) => Promise<Buffer | undefined>;
+
+/** What DeviceLinkConnection reads from: chunks for message decoding, and a raw-stream mode. */
+export interface ByteReader {
+  /** The next chunk (owned: it may be kept), or null at end of stream. */
+  next(signal?: AbortSignal): Promise<Buffer | null>;
+  /** Put bytes back in front of the stream. */
+  unshift(bytes: Buffer): void;
+  /** Feed `consume` until it returns the leftover bytes, which are put back (see RawConsumer). */
+  readRaw(consume: RawConsumer, signal?: AbortSignal): Promise<void>;
+}
+
+export function connectionLostInTransfer(): IBackupError {
+  return new IBackupError('DEVICE_DISCONNECTED', 'The device closed the connection in the middle of a file transfer.', {
+    hint: 'Keep the device connected and unlocked, then run the backup again. The previous backup is unchanged.',
+  });
+}
+
+export function connectionFailed(failure: Error): IBackupError {
+  return new IBackupError('DEVICE_DISCONNECTED', `The connection to the device failed: ${failure.message}`, {
+    cause: failure,
+    hint: 'Check the cable (or the network connection) and that the device is unlocked, then try again.',
+  });
+}
+
+/**
  * Reading from a Duplex with bounded read-ahead: the socket flows (no stop/start per chunk) until
  * READ_AHEAD_BYTES wait unconsumed, then it is paused, so a caller that is busy (e.g. writing to disk) leaves the
  * rest in the kernel and TCP flow control slows the sender. Bytes can be pushed back (`unshift`) when a protocol
  * switches between framed messages and raw streams.
  */
-export class ChunkReader {
+export class ChunkReader implements ByteReader {
   private readonly queue: Buffer[] = [];
   private queuedBytes = 0;
   private paused = false;
@@ -67,12 +96,7 @@ export class ChunkReader {
         }
         return chunk;
       }
-      if (this.failure) {
-        throw new IBackupError('DEVICE_DISCONNECTED', `The connection to the device failed: ${this.failure.message}`, {
-          cause: this.failure,
-          hint: 'Check the cable (or the network connection) and that the device is unlocked, then try again.',
-        });
-      }
+      if (this.failure) throw connectionFailed(this.failure);
       if (this.ended || this.stream.destroyed) return null;
       signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
@@ -86,6 +110,19 @@ export class ChunkReader {
         };
         signal?.addEventListener('abort', onAbort, { once: true });
       });
+    }
+  }
+
+  /** Chunks from 'data' events are never reused, so `consume` may even keep them. */
+  async readRaw(consume: RawConsumer, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const chunk = await this.next(signal);
+      if (chunk === null) throw connectionLostInTransfer();
+      const rest = await consume(chunk);
+      if (rest !== undefined) {
+        this.unshift(rest);
+        return;
+      }
     }
   }
 }

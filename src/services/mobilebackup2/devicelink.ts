@@ -11,7 +11,9 @@ import {
   type PlistDict,
 } from '../../../protocols/index.js';
 import { IBackupError } from '../../errors.js';
-import { ChunkReader, writeWithBackpressure } from './chunk-reader.js';
+import { directReadsOf } from '../../transport/index.js';
+import { ChunkReader, writeWithBackpressure, type ByteReader, type RawConsumer } from './chunk-reader.js';
+import { DirectChunkReader } from './direct-chunk-reader.js';
 
 /** The DeviceLink version this host speaks (Debian's patched 1.3.0 and libimobiledevice master also use 400). */
 export const DL_HOST_VERSION_MAJOR = 400;
@@ -23,14 +25,15 @@ const EMPTY = Buffer.alloc(0);
  * the raw mobilebackup2 file streams that follow UploadFiles / DownloadFiles on the same socket.
  */
 export class DeviceLinkConnection {
-  private readonly reader: ChunkReader;
+  private readonly reader: ByteReader;
   private readonly frames: LockdownFrameDecoder;
 
   constructor(
     readonly stream: Duplex,
     opts: { maxFrameBytes?: number } = {},
   ) {
-    this.reader = new ChunkReader(stream);
+    const direct = directReadsOf(stream);
+    this.reader = direct ? new DirectChunkReader(stream, direct) : new ChunkReader(stream);
     this.frames = new LockdownFrameDecoder({ maxFrameBytes: opts.maxFrameBytes ?? 64 * 1024 * 1024 });
   }
 
@@ -65,22 +68,12 @@ export class DeviceLinkConnection {
    * Runs a raw-stream reader: `consume` gets every chunk, starting with bytes already buffered after the last
    * message, until it returns the leftover bytes that follow the stream (they go back to message decoding).
    * Reading pauses while `consume` is pending, so the socket is throttled by the consumer (e.g. disk writes).
+   * A chunk may be a view into a reused receive buffer: `consume` must keep nothing that refers to it once its
+   * promise settles (RawConsumer).
    */
-  async readRaw(consume: (chunk: Buffer) => Promise<Buffer | undefined>, signal?: AbortSignal): Promise<void> {
+  async readRaw(consume: RawConsumer, signal?: AbortSignal): Promise<void> {
     this.reader.unshift(this.frames.rest());
-    for (;;) {
-      const chunk = await this.reader.next(signal);
-      if (chunk === null) {
-        throw new IBackupError('DEVICE_DISCONNECTED', 'The device closed the connection in the middle of a file transfer.', {
-          hint: 'Keep the device connected and unlocked, then run the backup again. The previous backup is unchanged.',
-        });
-      }
-      const rest = await consume(chunk);
-      if (rest !== undefined) {
-        this.reader.unshift(rest);
-        return;
-      }
-    }
+    await this.reader.readRaw(consume, signal);
   }
 
   /**

@@ -119,6 +119,19 @@ export class StagedFileWriter {
     if (this.queuedBytes >= WRITE_BATCH_BYTES) this.writeQueued();
   }
 
+  /**
+   * Write what is queued now (the queued data may be views into memory the caller is about to reuse). Never
+   * throws: a failure is kept and thrown by the next write or by commit.
+   */
+  flushSync(): void {
+    if (this.failure !== undefined) return;
+    try {
+      this.writeQueued();
+    } catch {
+      // this.failure holds it
+    }
+  }
+
   private writeQueued(): void {
     const batch = this.queue;
     const n = this.queuedBytes;

@@ -100,11 +100,11 @@ export class StagedWriteWorker {
   private waiters: (() => void)[] = [];
   private failure: Error | undefined;
   private nextId = 1;
+  /** The batch being filled: its shared buffer, the files copied into it so far and their callbacks. */
+  private batch: { slot: Slot; view: Uint8Array; used: number } | undefined;
   private paths: string[] = [];
-  private chunks: Uint8Array[] = [];
-  private sizes: number[] = [];
+  private offsets: number[] = [0];
   private callbacks: ((err?: Error) => void)[] = [];
-  private bytes = 0;
 
   /** `threads`: writer threads (file creation is CPU work in the kernel; two overlap it with the stream). */
   constructor(threads = 2) {
@@ -116,33 +116,37 @@ export class StagedWriteWorker {
 
   /**
    * Queue a complete small file; `onDone` runs (on this thread) once it is stored, with the error if it could not
-   * be. Resolves at once unless every shared buffer is waiting for a writer thread.
+   * be. The bytes are copied (or written) before this resolves, so the caller may reuse their memory at once.
+   * Resolves at once unless every shared buffer is waiting for a writer thread.
    */
-  async add(path: string, chunks: Uint8Array[], onDone: (err?: Error) => void): Promise<void> {
+  async add(path: string, chunks: readonly Uint8Array[], onDone: (err?: Error) => void): Promise<void> {
     if (this.failure) throw this.failure;
     let size = 0;
     for (const c of chunks) size += c.length;
     if (size > MAX_WORKER_FILE_BYTES) {
       let error: Error | undefined;
       try {
-        writeStagedFileSync(path, chunks);
+        writeStagedFileSync(path, [...chunks]);
       } catch (err) {
         error = err as Error;
       }
       onDone(error);
       return;
     }
-    for (const c of chunks) this.chunks.push(c);
+    const batch = this.batch ?? (await this.openBatch());
+    for (const c of chunks) {
+      batch.view.set(c, batch.used);
+      batch.used += c.length;
+    }
     this.paths.push(path);
-    this.sizes.push(size);
+    this.offsets.push(batch.used);
     this.callbacks.push(onDone);
-    this.bytes += size;
-    if (this.paths.length >= BATCH_FILES || this.bytes >= BATCH_BYTES) await this.send();
+    if (this.paths.length >= BATCH_FILES || batch.used >= BATCH_BYTES) this.send();
   }
 
   /** Send what is queued and wait until every file is stored (their callbacks have run). */
   async flush(): Promise<void> {
-    await this.send();
+    this.send();
     while (this.inFlight.size > 0 && !this.failure) await this.slotFreed();
     if (this.failure) throw this.failure;
   }
@@ -164,35 +168,35 @@ export class StagedWriteWorker {
     for (const f of w) f();
   }
 
-  private async send(): Promise<void> {
-    if (this.paths.length === 0) return;
+  /** A free shared buffer for the next batch (waits while all are with the writer threads). */
+  private async openBatch(): Promise<{ slot: Slot; view: Uint8Array; used: number }> {
     while (this.free.length === 0 && !this.failure) await this.slotFreed();
-    const paths = this.paths;
-    const callbacks = this.callbacks;
-    const chunks = this.chunks;
-    const sizes = this.sizes;
-    this.paths = [];
-    this.chunks = [];
-    this.sizes = [];
-    this.callbacks = [];
-    this.bytes = 0;
-    if (this.failure) {
-      for (const cb of callbacks) cb(this.failure);
-      throw this.failure;
-    }
+    if (this.failure) throw this.failure;
     const slot = this.free.shift()!;
-    const worker = this.start(slot.thread);
-    const view = new Uint8Array(this.threads[slot.thread]!.slots[slot.index]!);
-    let off = 0;
-    for (const c of chunks) {
-      view.set(c, off);
-      off += c.length;
+    this.start(slot.thread);
+    this.batch = { slot, view: new Uint8Array(this.threads[slot.thread]!.slots[slot.index]!), used: 0 };
+    return this.batch;
+  }
+
+  /** Hand the batch being filled to its writer thread. */
+  private send(): void {
+    const batch = this.batch;
+    if (!batch || this.paths.length === 0) return;
+    const { paths, offsets, callbacks } = this;
+    this.batch = undefined;
+    this.paths = [];
+    this.offsets = [0];
+    this.callbacks = [];
+    const worker = this.threads[batch.slot.thread]!.worker;
+    if (this.failure || !worker) {
+      const err = this.failure ?? new IBackupError('BACKUP_IO_ERROR', 'The file writer thread stopped.');
+      this.free.push(batch.slot);
+      for (const cb of callbacks) cb(err);
+      return;
     }
-    const offsets = [0];
-    for (const n of sizes) offsets.push(offsets[offsets.length - 1]! + n);
     const id = this.nextId++;
-    this.inFlight.set(id, { slot, callbacks });
-    worker.postMessage({ id, slot: slot.index, paths, offsets });
+    this.inFlight.set(id, { slot: batch.slot, callbacks });
+    worker.postMessage({ id, slot: batch.slot.index, paths, offsets });
   }
 
   private start(n: number): Worker {

@@ -16,23 +16,34 @@ const FINALIZE_IN_FLIGHT = 8;
  */
 const SMALL_FILE_BYTES = 512 * 1024;
 
-/** What a streamed file is written with: AtomicFileWriter (temporary name) or StagedFileWriter (staging folder). */
+/**
+ * What a streamed file is written with: AtomicFileWriter (temporary name) or StagedFileWriter (staging folder).
+ * The data given to `write` may be a view into a reused receive buffer: it must be written or copied by the time
+ * `release()` returns.
+ */
 interface FileSink {
   write(data: Uint8Array): Promise<void>;
+  /** Write out (synchronously) whatever still refers to data given to `write`. */
+  release(): void;
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
 
 function atomicSink(w: AtomicFileWriter, fsync: boolean): FileSink {
-  return { write: (d) => w.write(d), commit: () => w.commit(fsync), abort: () => w.abort() };
+  // The atomic writer writes behind the caller, so it gets a copy.
+  return { write: (d) => w.write(Buffer.from(d)), release: () => undefined, commit: () => w.commit(fsync), abort: () => w.abort() };
+}
+
+function stagedSink(w: StagedFileWriter): FileSink {
+  return { write: (d) => w.write(d), release: () => w.flushSync(), commit: () => w.commit(), abort: () => w.abort() };
 }
 
 interface IncomingFile {
   deviceName: string;
   devicePath: string;
   hostPath: string;
-  /** Small-file mode: the data so far (views into received chunks). */
-  chunks: Uint8Array[] | undefined;
+  /** Small-file mode: bytes held so far (at the start of the upload's small-file buffer); undefined once streaming. */
+  held: number | undefined;
   /** Streaming mode. */
   writer: FileSink | undefined;
   bytes: number;
@@ -53,7 +64,9 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   const fsync = ctx.fsyncFiles ?? true;
   const staging = ctx.stagingWrites === true;
   const openSink = async (path: string): Promise<FileSink> =>
-    staging ? StagedFileWriter.create(path) : atomicSink(await AtomicFileWriter.create(path), fsync);
+    staging ? stagedSink(await StagedFileWriter.create(path)) : atomicSink(await AtomicFileWriter.create(path), fsync);
+  // A small file is gathered here (received chunks may be reused buffers), one file at a time.
+  const smallFile = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES);
   const decoder = new UploadStreamDecoder();
   const finalize = new BoundedQueue(FINALIZE_IN_FLIGHT);
   let current: IncomingFile | undefined;
@@ -62,7 +75,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   const fail = async (file: IncomingFile, err: unknown): Promise<void> => {
     lastError = err;
     file.failed = true;
-    file.chunks = undefined;
+    file.held = undefined;
     const writer = file.writer;
     file.writer = undefined;
     await writer?.abort();
@@ -89,7 +102,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
           case 'file': {
             await current?.writer?.abort();
             const hostPath = await ctx.paths.resolve(ev.hostPath, 'write');
-            current = { deviceName: ev.deviceName, devicePath: ev.hostPath, hostPath, chunks: [], writer: undefined, bytes: 0, failed: false };
+            current = { deviceName: ev.deviceName, devicePath: ev.hostPath, hostPath, held: 0, writer: undefined, bytes: 0, failed: false };
             break;
           }
           case 'data': {
@@ -98,17 +111,19 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             if (!file) throw new IBackupError('DL_STREAM_INVALID', 'The device sent file data before a file name.');
             file.bytes += ev.data.length;
             if (file.failed) break;
-            if (file.chunks && file.bytes > SMALL_FILE_BYTES) {
+            if (file.held !== undefined && file.bytes > SMALL_FILE_BYTES) {
               // Too big to hold: switch to streaming.
-              const held = file.chunks;
-              file.chunks = undefined;
+              const held = smallFile.subarray(0, file.held);
+              file.held = undefined;
               await guarded(file, async () => {
                 file.writer = await openSink(file.hostPath);
-                for (const c of held) await file.writer.write(c);
+                await file.writer.write(held);
               });
             }
-            if (file.chunks) file.chunks.push(ev.data);
-            else if (file.writer) {
+            if (file.held !== undefined) {
+              smallFile.set(ev.data, file.held);
+              file.held += ev.data.length;
+            } else if (file.writer) {
               const writer = file.writer;
               await guarded(file, () => writer.write(ev.data));
             }
@@ -118,11 +133,12 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             const file = current;
             current = undefined;
             if (!file || file.failed) break;
+            file.writer?.release();
+            const whole = smallFile.subarray(0, file.held ?? 0);
+            file.held = undefined;
             if (staging && !file.writer && ctx.smallFileWorker) {
               // Small file into a staging folder: stored by the writer thread while the stream keeps flowing.
-              const chunks = file.chunks ?? [];
-              file.chunks = undefined;
-              await ctx.smallFileWorker.add(file.hostPath, chunks, (err) => {
+              await ctx.smallFileWorker.add(file.hostPath, [whole], (err) => {
                 if (!err) done(file);
                 else if (isHostFsError(err)) void fail(file, err);
                 else lastError ??= err;
@@ -132,20 +148,21 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             if (staging && !file.writer) {
               // Small file into a staging folder: written right here, synchronously (see writeStagedFileSync).
               try {
-                writeStagedFileSync(file.hostPath, file.chunks ?? []);
+                writeStagedFileSync(file.hostPath, [whole]);
               } catch (err) {
                 if (!isHostFsError(err)) throw err;
                 await fail(file, err);
                 break;
               }
-              file.chunks = undefined;
               done(file);
               break;
             }
+            // Written in the background: a copy (the small-file buffer is reused by the next file).
+            const data = file.writer ? undefined : Buffer.from(whole);
             await finalize.add(() =>
               guarded(file, async () => {
                 if (file.writer) await file.writer.commit();
-                else await AtomicFileWriter.writeWhole(file.hostPath, file.chunks ?? [], fsync);
+                else await AtomicFileWriter.writeWhole(file.hostPath, data ? [data] : [], fsync);
                 done(file);
               }).catch((err: unknown) => {
                 lastError ??= err;
@@ -159,7 +176,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             if (!file) break;
             await file.writer?.abort();
             file.writer = undefined;
-            file.chunks = undefined;
+            file.held = undefined;
             ctx.observer?.fileFailed?.({ deviceName: file.deviceName, devicePath: file.devicePath, message: ev.message });
             ctx.log?.warn({ devicePath: file.devicePath, message: ev.message }, 'the device could not send a file');
             break;
@@ -168,7 +185,11 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             break;
         }
       }
-      return decoder.done ? decoder.rest() : undefined;
+      if (decoder.done) return decoder.rest();
+      // The chunk's memory may be reused once this returns: nothing may refer to it any more.
+      current?.writer?.release();
+      decoder.retain();
+      return undefined;
     }, ctx.signal);
   } catch (err) {
     await current?.writer?.abort();
