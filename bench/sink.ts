@@ -34,6 +34,7 @@ import {
   type PlistDict,
 } from '../protocols/index.js';
 import { connect } from '../src/lockdown/device.js';
+import { directReadsOf, type DirectReads } from '../src/transport/index.js';
 
 export interface SinkResult {
   files: number;
@@ -42,22 +43,70 @@ export interface SinkResult {
   errorCode: number;
 }
 
-/** Pulls chunks from a stream; bytes a decoder did not consume are carried over to the next reader. */
+/**
+ * Pulls chunks from a stream; bytes a decoder did not consume are carried over to the next reader. `next(true)`
+ * may return a view into a reused receive buffer (direct reads, as the engine's service connections use), valid
+ * until the following `next()`; `next()` always returns memory of its own.
+ */
 class ChunkSource {
-  private readonly it: AsyncIterator<Buffer>;
   carry: Buffer | undefined;
+  private readonly queue: Buffer[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+  /** Direct reads: whether reads are handed over as views, and whether reading stopped after one. */
+  private views = false;
+  private stopped = false;
+  private readonly direct: DirectReads | undefined;
+
   constructor(stream: Duplex) {
-    this.it = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    this.direct = directReadsOf(stream);
+    const push = (b: Buffer): void => {
+      this.queue.push(b);
+      const w = this.wake;
+      this.wake = undefined;
+      w?.();
+    };
+    const end = (): void => {
+      this.ended = true;
+      push(Buffer.alloc(0));
+    };
+    stream.on('end', end);
+    stream.on('close', end);
+    stream.on('error', end);
+    if (this.direct) {
+      for (const b of this.direct.attach((view) => {
+        if (!this.views) {
+          push(Buffer.from(view));
+          return true;
+        }
+        this.stopped = true;
+        push(view);
+        return false; // the view stays valid until the next next()
+      })) {
+        push(b);
+      }
+    } else stream.on('data', (b: Buffer) => push(b));
   }
-  async next(): Promise<Buffer> {
+
+  async next(views = false): Promise<Buffer> {
     if (this.carry && this.carry.length > 0) {
       const c = this.carry;
       this.carry = undefined;
       return c;
     }
-    const r = await this.it.next();
-    if (r.done) throw new Error('the device closed the mobilebackup2 connection');
-    return r.value;
+    this.views = views;
+    if (this.stopped) {
+      this.stopped = false;
+      this.direct?.resume();
+    }
+    for (;;) {
+      const b = this.queue.shift();
+      if (b !== undefined && b.length > 0) return b;
+      if (this.ended) throw new Error('the device closed the mobilebackup2 connection');
+      await new Promise<void>((r) => {
+        this.wake = r;
+      });
+    }
   }
 }
 
@@ -90,7 +139,7 @@ async function discardUpload(src: ChunkSource, counts: { files: number; bytes: n
   const dec = new UploadStreamDecoder({ maxBlockBytes: 64 * 1024 * 1024 });
   let kept: Buffer[] | undefined;
   for (;;) {
-    for (const ev of dec.push(await src.next())) {
+    for (const ev of dec.push(await src.next(true))) {
       if (ev.type === 'file') {
         kept = keep && KEPT_NAMES.has(basename(ev.hostPath)) ? [] : undefined;
         if (kept) keep?.set(ev.hostPath, kept);
@@ -100,10 +149,11 @@ async function discardUpload(src: ChunkSource, counts: { files: number; bytes: n
       } else if (ev.type === 'file-end') counts.files++;
     }
     if (dec.done) {
-      const rest = dec.rest();
+      const rest = Buffer.from(dec.rest()); // the chunk may be a reused buffer
       src.carry = rest.length > 0 ? rest : undefined;
       return;
     }
+    dec.retain();
   }
 }
 
