@@ -22,10 +22,10 @@ const refuseMkdir: DeviceRequestHandler = (msg, ctx) => refuse(msg, ctx, undefin
 /** UploadFiles during a restore: the raw stream that follows is read and thrown away, then refused. */
 const discardUpload: DeviceRequestHandler = async (msg, ctx) => {
   const decoder = new UploadStreamDecoder();
-  await ctx.dl.readRaw(async (chunk) => {
+  await ctx.dl.readRaw(async (chunk, reused) => {
     decoder.push(chunk); // events are dropped: nothing is stored
     if (decoder.done) return decoder.rest();
-    decoder.retain(); // the chunk may be a reused buffer
+    if (reused) decoder.retain();
     return undefined;
   }, ctx.signal);
   return refuse(msg, ctx, {});

@@ -5,10 +5,11 @@ import { IBackupError } from '../../errors.js';
 export const READ_AHEAD_BYTES = 4 * 1024 * 1024;
 
 /**
- * A raw-stream consumer: gets every chunk until it returns the bytes that follow the stream. A chunk may be a view
- * into memory that is reused once the returned promise settles: keep nothing that refers to it.
+ * A raw-stream consumer: gets every chunk until it returns the bytes that follow the stream. When `reused` is true
+ * the chunk is a view into memory that is read into again once the returned promise settles: keep nothing that
+ * refers to it. Otherwise the chunk is the consumer's to keep (writes may be gathered across chunks).
  */
-export type RawConsumer = (chunk: Buffer) => Promise<Buffer | undefined>;
+export type RawConsumer = (chunk: Buffer, reused: boolean) => Promise<Buffer | undefined>;
 
 /** What DeviceLinkConnection reads from: chunks for message decoding, and a raw-stream mode. */
 export interface ByteReader {
@@ -34,47 +35,70 @@ export function connectionFailed(failure: Error): IBackupError {
 }
 
 /**
- * Reading from a Duplex with bounded read-ahead: the socket flows (no stop/start per chunk) until
- * READ_AHEAD_BYTES wait unconsumed, then it is paused, so a caller that is busy (e.g. writing to disk) leaves the
- * rest in the kernel and TCP flow control slows the sender. Bytes can be pushed back (`unshift`) when a protocol
- * switches between framed messages and raw streams.
+ * Received chunks waiting for their consumer, with bounded read-ahead: once READ_AHEAD_BYTES wait, the subclass
+ * stops reading (`stopReading`), and it is asked to start again (`startReading`) when the queue is below half.
+ * Bytes can be pushed back (`unshift`) when a protocol switches between framed messages and raw streams.
  */
-export class ChunkReader implements ByteReader {
-  private readonly queue: Buffer[] = [];
-  private queuedBytes = 0;
-  private paused = false;
-  private ended = false;
-  private failure: Error | undefined;
+export abstract class QueuedChunks {
+  protected queue: Buffer[] = [];
+  protected queuedBytes = 0;
+  private stopped = false;
+  protected ended = false;
+  protected failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  constructor(private readonly stream: Duplex) {
-    const wakeUp = (): void => {
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
-    };
-    stream.on('data', (chunk: Buffer | string) => {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      this.queue.push(b);
-      this.queuedBytes += b.length;
-      if (this.queuedBytes >= READ_AHEAD_BYTES && !this.paused) {
-        this.paused = true;
-        stream.pause();
-      }
-      wakeUp();
-    });
+  /** Watch the stream's end and errors (the chunks themselves arrive through `enqueue`). */
+  protected watch(stream: Duplex, lost?: () => void): void {
     stream.on('end', () => {
       this.ended = true;
-      wakeUp();
+      this.wakeUp();
+      lost?.();
     });
     stream.on('close', () => {
       this.ended = true;
-      wakeUp();
+      this.wakeUp();
+      lost?.();
     });
     stream.on('error', (err: Error) => {
       this.failure ??= err;
-      wakeUp();
+      this.wakeUp();
+      lost?.();
     });
+  }
+
+  protected abstract stopReading(): void;
+  protected abstract startReading(): void;
+
+  private wakeUp(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  /** Queue a received chunk; false when reading was stopped because the read-ahead is full. */
+  protected enqueue(b: Buffer): boolean {
+    this.queue.push(b);
+    this.queuedBytes += b.length;
+    this.wakeUp();
+    if (this.queuedBytes < READ_AHEAD_BYTES) return true;
+    if (!this.stopped) {
+      this.stopped = true;
+      this.stopReading();
+    }
+    return false;
+  }
+
+  /** Take the first queued chunk (restarting reading once the queue is below half). */
+  protected shift(): Buffer | undefined {
+    const chunk = this.queue.shift();
+    if (chunk) {
+      this.queuedBytes -= chunk.length;
+      if (this.stopped && this.queuedBytes < READ_AHEAD_BYTES / 2) {
+        this.stopped = false;
+        this.startReading();
+      }
+    }
+    return chunk;
   }
 
   /** Put bytes back in front of the stream; the next `next()` returns them first. */
@@ -87,17 +111,10 @@ export class ChunkReader implements ByteReader {
   /** The next chunk, or null at end of stream. Rejects on a socket error or when `signal` aborts. */
   async next(signal?: AbortSignal): Promise<Buffer | null> {
     for (;;) {
-      const chunk = this.queue.shift();
-      if (chunk) {
-        this.queuedBytes -= chunk.length;
-        if (this.paused && this.queuedBytes < READ_AHEAD_BYTES / 2) {
-          this.paused = false;
-          this.stream.resume();
-        }
-        return chunk;
-      }
+      const chunk = this.shift();
+      if (chunk) return chunk;
       if (this.failure) throw connectionFailed(this.failure);
-      if (this.ended || this.stream.destroyed) return null;
+      if (this.ended) return null;
       signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {
@@ -112,13 +129,36 @@ export class ChunkReader implements ByteReader {
       });
     }
   }
+}
+
+/**
+ * Reading from a Duplex ('data' events) with bounded read-ahead: the socket flows (no stop/start per chunk) until
+ * READ_AHEAD_BYTES wait unconsumed, then it is paused, so a caller that is busy (e.g. writing to disk) leaves the
+ * rest in the kernel and TCP flow control slows the sender.
+ */
+export class ChunkReader extends QueuedChunks implements ByteReader {
+  constructor(private readonly stream: Duplex) {
+    super();
+    stream.on('data', (chunk: Buffer | string) => {
+      this.enqueue(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+    });
+    this.watch(stream);
+  }
+
+  protected stopReading(): void {
+    this.stream.pause();
+  }
+
+  protected startReading(): void {
+    this.stream.resume();
+  }
 
   /** Chunks from 'data' events are never reused, so `consume` may even keep them. */
   async readRaw(consume: RawConsumer, signal?: AbortSignal): Promise<void> {
     for (;;) {
       const chunk = await this.next(signal);
       if (chunk === null) throw connectionLostInTransfer();
-      const rest = await consume(chunk);
+      const rest = await consume(chunk, false);
       if (rest !== undefined) {
         this.unshift(rest);
         return;

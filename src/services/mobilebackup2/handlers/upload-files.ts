@@ -96,7 +96,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   };
 
   try {
-    await ctx.dl.readRaw(async (chunk) => {
+    await ctx.dl.readRaw(async (chunk, reused) => {
       for (const ev of decoder.push(chunk)) {
         switch (ev.type) {
           case 'file': {
@@ -186,9 +186,12 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
         }
       }
       if (decoder.done) return decoder.rest();
-      // The chunk's memory may be reused once this returns: nothing may refer to it any more.
-      current?.writer?.release();
-      decoder.retain();
+      if (reused) {
+        // The chunk's memory is read into again once this returns: nothing may refer to it any more (a chunk of
+        // our own may stay queued, so large files are still written in ~1 MiB pieces).
+        current?.writer?.release();
+        decoder.retain();
+      }
       return undefined;
     }, ctx.signal);
   } catch (err) {
