@@ -62,7 +62,7 @@ export class BenchSimulator {
   static async start(cfg: SimServerConfig): Promise<BenchSimulator> {
     mkdirSync(cfg.stateDir, { recursive: true });
     mkdirSync(dirname(cfg.socketPath), { recursive: true });
-    const child = fork(simServerJs(), [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = fork(simServerJs(), [JSON.stringify(cfg)], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: cfg.nodeFlags ?? [] });
     const ready = await new Promise<SimReady>((resolve, reject) => {
       const onMsg = (m: unknown) => {
         if ((m as SimReady).type === 'ready') {

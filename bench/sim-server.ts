@@ -16,6 +16,8 @@ export interface SimServerConfig {
   sessionSSL: boolean;
   serviceSSL: boolean;
   seed?: number;
+  /** V8 flags for the simulator's Node process (read by sim-control.ts when it forks this script). */
+  nodeFlags?: string[];
 }
 
 export type SimCommand =
