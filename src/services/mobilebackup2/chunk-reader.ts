@@ -40,15 +40,17 @@ export function connectionFailed(failure: Error): IBackupError {
  * Bytes can be pushed back (`unshift`) when a protocol switches between framed messages and raw streams.
  */
 export abstract class QueuedChunks {
-  protected queue: Buffer[] = [];
-  protected queuedBytes = 0;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
   private stopped = false;
-  protected ended = false;
+  private ended = false;
   protected failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private watched: Duplex | undefined;
 
   /** Watch the stream's end and errors (the chunks themselves arrive through `enqueue`). */
   protected watch(stream: Duplex, lost?: () => void): void {
+    this.watched = stream;
     stream.on('end', () => {
       this.ended = true;
       this.wakeUp();
@@ -64,6 +66,11 @@ export abstract class QueuedChunks {
       this.wakeUp();
       lost?.();
     });
+  }
+
+  /** The stream ended, closed or was destroyed: nothing more will arrive. */
+  protected get gone(): boolean {
+    return this.ended || this.watched?.destroyed === true;
   }
 
   protected abstract stopReading(): void;
@@ -114,7 +121,7 @@ export abstract class QueuedChunks {
       const chunk = this.shift();
       if (chunk) return chunk;
       if (this.failure) throw connectionFailed(this.failure);
-      if (this.ended) return null;
+      if (this.gone) return null;
       signal?.throwIfAborted();
       await new Promise<void>((resolve, reject) => {
         const onAbort = (): void => {

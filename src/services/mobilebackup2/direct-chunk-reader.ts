@@ -40,7 +40,7 @@ export class DirectChunkReader extends QueuedChunks implements ByteReader {
       }
     }
     if (this.failure) throw connectionFailed(this.failure);
-    if (this.ended) throw connectionLostInTransfer();
+    if (this.gone) throw connectionLostInTransfer();
     signal?.throwIfAborted();
     await new Promise<void>((resolve, reject) => {
       let settled = false;
