@@ -124,7 +124,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     staging = await BackupStaging.prepare({ root, folder, full: options.full, log, durable: options.fsync ?? true });
     const stagingRef = staging;
     const wantFull = options.full === true || !staging.incremental;
-    log.info({ root, folder, incremental: !wantFull, clonedFiles: staging.clonedFiles }, 'staging folder ready');
+    log.info({ root, folder, incremental: !wantFull, start: staging.start, linkedFiles: staging.linkedFiles }, 'staging folder ready');
 
     phase('connecting');
     const willEncrypt = (await device.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false)) === true;

@@ -20,7 +20,7 @@ export async function fsyncDir(dir: string): Promise<void> {
 const LINK_UNSUPPORTED = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EXDEV', 'EMLINK', 'ENOSYS']);
 
 /** Let the event loop run (timers, signals, sockets) between two synchronous slices of file-system work. */
-const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
  * Clone a folder tree with hard links (copying where the file system has none): folders are new, files share
@@ -51,7 +51,8 @@ export async function hardLinkClone(src: string, dst: string, onDir?: (dir: stri
   return { files };
 }
 
-function linkOrCopySync(a: string, b: string): void {
+/** Hard-link `a` as `b`, or copy it where the file system cannot link. */
+export function linkOrCopySync(a: string, b: string): void {
   try {
     linkSync(a, b);
   } catch (err) {

@@ -1,9 +1,11 @@
 import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { decodePlist, isPlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { flushTree, fsyncDir, hardLinkClone, removeTree, type FlushMethod } from './fs-durable.js';
+import { folderTimes } from './mirror-tree.js';
+import { keepAsSpare, stageFromSpare } from './spare.js';
 
 /** Where a backup of `folder` (a UDID) lives under `root`, and the helper folders of the staging design. */
 export interface BackupFolders {
@@ -12,8 +14,10 @@ export interface BackupFolders {
   current: string;
   /** `<root>/.ibackup-staging-<UDID>`: the backup being made (a hard-link clone of `current` to start with). */
   staging: string;
-  /** `<root>/.ibackup-previous-<UDID>`: `current` during the swap, deleted right after. */
+  /** `<root>/.ibackup-previous-<UDID>`: `current` during the swap, made the spare right after. */
   previous: string;
+  /** `<root>/.ibackup-spare-<UDID>`: the tree the last backup replaced, a hard-link mirror kept to start the next one. */
+  spare: string;
   /** `<root>/.ibackup-lock-<UDID>`: one backup of a UDID at a time. */
   lock: string;
 }
@@ -24,6 +28,7 @@ export function backupFolders(root: string, folder: string): BackupFolders {
     current: join(root, folder),
     staging: join(root, `.ibackup-staging-${folder}`),
     previous: join(root, `.ibackup-previous-${folder}`),
+    spare: join(root, `.ibackup-spare-${folder}`),
     lock: join(root, `.ibackup-lock-${folder}`),
   };
 }
@@ -47,15 +52,21 @@ export async function isCompleteBackup(dir: string): Promise<boolean> {
   }
 }
 
+/** Keep a leftover tree as the spare when there is none (it is checked whole before use), else delete it. */
+async function spareOrRemove(dir: string, f: BackupFolders): Promise<void> {
+  if (await exists(f.spare)) await rm(dir, { recursive: true, force: true });
+  else await rename(dir, f.spare);
+}
+
 /**
- * Finish or undo a swap a crash interrupted, and discard a leftover staging folder. After this, `current` is the
- * last complete backup (or absent) and neither helper folder exists.
+ * Finish or undo a swap a crash interrupted, and put away a leftover staging folder. After this, `current` is the
+ * last complete backup (or absent) and neither `previous` nor `staging` exists.
  */
 export async function recoverInterrupted(f: BackupFolders, log?: Logger): Promise<void> {
   if (await exists(f.previous)) {
     if (await exists(f.current)) {
-      log?.info('removing the previous backup left over by an interrupted swap');
-      await rm(f.previous, { recursive: true, force: true });
+      log?.info('putting away the previous backup left over by an interrupted swap');
+      await spareOrRemove(f.previous, f);
     } else {
       log?.warn('an earlier run stopped in the middle of swapping folders; putting the previous backup back');
       await rename(f.previous, f.current);
@@ -64,7 +75,7 @@ export async function recoverInterrupted(f: BackupFolders, log?: Logger): Promis
   }
   if (await exists(f.staging)) {
     log?.info('discarding the staging folder of an interrupted backup');
-    await rm(f.staging, { recursive: true, force: true });
+    await spareOrRemove(f.staging, f);
   }
 }
 
@@ -108,23 +119,35 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** How the staging folder got the previous backup's files: none (a full backup), a new clone, or the spare. */
+export type StagingStart = 'empty' | 'clone' | 'spare';
+
 /**
- * The staging design (docs/backup-design.md): the device works on a hard-link clone of the last complete backup;
- * the clone replaces it by two renames only after the device reported success and Status.plist says `finished`.
+ * The staging design (docs/backup-design.md): the device works on a hard-link copy of the last complete backup
+ * (a new clone, or the spare the last backup left); it replaces the backup by two renames only after the device
+ * reported success and Status.plist says `finished`.
  */
 export class BackupStaging {
   private released = false;
+  /** Folders (relative to the staging folder) the handlers said they changed: what the spare must re-check… */
+  private readonly changedDirs = new Set<string>();
+  /** …with every folder whose mtime moved since the staging folder was ready (taken for incremental backups). */
+  private readonly startTimes: Map<string, bigint> | undefined;
 
   private constructor(
     readonly folders: BackupFolders,
     /** Whether the staging folder started from a complete previous backup (→ the device can go incremental). */
     readonly incremental: boolean,
-    /** Files carried over from the previous backup. */
-    readonly clonedFiles: number,
+    /** How the previous backup's files got into the staging folder. */
+    readonly start: StagingStart,
+    /** Files linked (or copied) to get there: every file for a clone, only what differed for the spare. */
+    readonly linkedFiles: number,
     private readonly dirtyDirs: Set<string>,
     private readonly durability: { durable: boolean; flush: (dir: string) => Promise<FlushMethod> },
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.startTimes = incremental ? folderTimes(folders.staging) : undefined;
+  }
 
   /**
    * `durable` (default true): commit() makes the whole staging folder durable (`flush`, default flushTree:
@@ -151,17 +174,24 @@ export class BackupStaging {
     try {
       await recoverInterrupted(f, opts.log);
       const incremental = !opts.full && (await isCompleteBackup(f.current));
-      const dirty = new Set<string>();
-      let cloned = 0;
-      if (incremental) {
-        cloned = (await hardLinkClone(f.current, f.staging, (d) => dirty.add(d))).files;
+      const dirty = new Set<string>([f.staging]);
+      let start: StagingStart = 'empty';
+      let linked = 0;
+      const fromSpare = incremental ? await stageFromSpare(f.spare, f.current, f.staging) : undefined;
+      if (fromSpare) {
+        start = 'spare';
+        linked = fromSpare.linked;
+        opts.log?.debug({ ...fromSpare }, 'staging folder made from the spare');
+      } else if (incremental) {
+        start = 'clone';
+        linked = (await hardLinkClone(f.current, f.staging, (d) => dirty.add(d))).files;
       } else {
+        await removeTree(f.spare); // a full backup shares nothing with it
         await mkdir(f.staging, { mode: 0o755 });
-        dirty.add(f.staging);
       }
-      opts.log?.debug({ incremental, cloned }, 'staging folder ready');
+      opts.log?.debug({ incremental, start, linked }, 'staging folder ready');
       const durability = { durable: opts.durable ?? true, flush: opts.flush ?? flushTree };
-      return new BackupStaging(f, incremental, cloned, dirty, durability, opts.log);
+      return new BackupStaging(f, incremental, start, linked, dirty, durability, opts.log);
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
       heldLocks.delete(f.lock);
@@ -174,14 +204,17 @@ export class BackupStaging {
     return this.folders.staging;
   }
 
-  /** Record a folder whose entries changed (fsynced before the swap). */
+  /** Record a folder whose entries changed (fsynced before the swap, re-checked in the spare after it). */
   touchedDir(dir: string): void {
     this.dirtyDirs.add(dir);
+    const rel = relative(this.folders.staging, dir);
+    if (!rel.startsWith('..') && !isAbsolute(rel)) this.changedDirs.add(rel);
   }
 
   /**
    * Make the staging folder the backup: flush it (every file and folder in it durable), `current` → `previous`,
-   * `staging` → `current`, fsync the root folder, delete `previous`.
+   * `staging` → `current`, fsync the root folder; then `previous` becomes the spare (after an incremental backup)
+   * or is deleted.
    */
   async commit(): Promise<void> {
     const f = this.folders;
@@ -205,8 +238,13 @@ export class BackupStaging {
       });
     }
     await fsyncDir(f.root);
-    if (hadCurrent) await removeTree(f.previous);
     this.log?.debug({ dir: f.current }, 'new backup swapped in');
+    if (hadCurrent && this.startTimes) {
+      const changed = new Set(this.changedDirs);
+      for (const [rel, t] of folderTimes(f.current)) if (this.startTimes.get(rel) !== t) changed.add(rel);
+      const r = await keepAsSpare(f.previous, f.spare, f.current, changed, this.log);
+      this.log?.debug({ ...r, changedDirs: changed.size }, 'replaced backup kept as the spare');
+    } else if (hadCurrent) await removeTree(f.previous);
     await this.release();
   }
 

@@ -1,7 +1,6 @@
 import { IBackupError } from '../errors.js';
 import { layerLogger } from '../log.js';
 import { TransportError, delay, resolveTimeouts, type MuxDevice, type UsbmuxClient } from '../transport/index.js';
-import { generatePairingCertificates } from './certificates.js';
 import { isLockdownError } from './errors.js';
 import type { LockdownClient } from './lockdown-client.js';
 import { findDevice, muxFor, openLockdownClient, type DeviceOptions } from './open.js';
@@ -60,6 +59,8 @@ export async function pairOnClient(client: LockdownClient, mux: UsbmuxClient, de
     systemBuid = newHostId();
     log.debug({ err: (err as Error).message }, 'ReadBUID failed; using a fresh SystemBUID');
   }
+  // node-forge (≈ 40 modules) is loaded only here, when a pair record is made, not on every start-up.
+  const { generatePairingCertificates } = await import('./certificates.js');
   const record: PairRecord = { ...generatePairingCertificates(publicKey), HostID: newHostId(), SystemBUID: systemBuid };
   if (typeof wifi === 'string') record.WiFiMACAddress = wifi;
 

@@ -7,7 +7,7 @@ import { mutate } from '../../mocks/index.js';
 import { backup, type BackupEvent } from '../../src/backup/index.js';
 import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { expectBackupOf } from '../interop/idevicebackup2-support.js';
-import { dataFileEvents, folderSnapshot } from './backup-helpers.js';
+import { dataFileEvents, expectRootHolds, folderSnapshot } from './backup-helpers.js';
 
 let sim: TestSimulator;
 let root: string;
@@ -43,9 +43,9 @@ function files(events: BackupEvent[]): string[] {
   return events.flatMap((e) => (e.type === 'file' ? [e.devicePath] : []));
 }
 
-/** Only the backup folder itself remains in the root (no staging, previous or lock leftovers). */
+/** Only the backup folder (and its spare, an exact mirror) remains in the root: no staging, previous or lock. */
 async function expectCleanRoot(): Promise<void> {
-  expect(await readdir(root)).toEqual([udid]);
+  expectRootHolds(root, udid);
 }
 
 describe('backup against the simulated iPhone', () => {

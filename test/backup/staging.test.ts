@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePlist } from '../../protocols/index.js';
 import { backupFolders, BackupStaging, isCompleteBackup } from '../../src/backup/staging.js';
 import { deviceSegments } from '../../src/backup/confine.js';
-import { folderSnapshot } from './backup-helpers.js';
+import { expectRootHolds, folderSnapshot } from './backup-helpers.js';
 
 const UDID = '00008120-001A2B3C4D5E0001';
 let root: string;
@@ -32,7 +32,8 @@ describe('staging folder', () => {
     const before = await folderSnapshot(f.current);
     const staging = await BackupStaging.prepare({ root, folder: UDID });
     expect(staging.incremental).toBe(true);
-    expect(staging.clonedFiles).toBe(3);
+    expect(staging.start).toBe('clone');
+    expect(staging.linkedFiles).toBe(3);
     expect((await stat(join(staging.dir, 'ab/ab00'))).ino).toBe((await stat(join(f.current, 'ab/ab00'))).ino);
     expect(existsSync(f.lock)).toBe(true);
     // a second backup of the same device is refused while the first holds the lock
@@ -40,7 +41,7 @@ describe('staging folder', () => {
     await writeFile(join(staging.dir, 'Manifest.db.new'), 'x');
     expect(await folderSnapshot(f.current)).toEqual(before);
     await staging.commit();
-    expect(await readdir(root)).toEqual([UDID]);
+    expectRootHolds(root, UDID); // the backup, and the tree it replaced kept as its spare
     expect(await readFile(join(f.current, 'Manifest.db.new'), 'utf8')).toBe('x');
   });
 

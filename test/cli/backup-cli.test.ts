@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseCommandArgs } from '../../src/cli/command.js';
 import { backupCommand } from '../../src/cli/commands/backup.js';
 import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
-import { folderSnapshot } from '../backup/backup-helpers.js';
+import { expectRootHolds, folderSnapshot } from '../backup/backup-helpers.js';
 import { expectBackupOf } from '../interop/idevicebackup2-support.js';
 
 let sim: TestSimulator | undefined;
@@ -153,7 +153,7 @@ describe('ibackup backup', () => {
     expect(await folderSnapshot(join(dir, udid))).toEqual(before);
     const next = await runBackup(['--dir', dir, '--json'], { env });
     expect(next.code).toBe(0);
-    expect((await readdir(dir)).sort()).toEqual([udid]);
+    expectRootHolds(dir, udid); // the backup and its spare (the leftover staging folder, mirrored again): nothing else
     await expectBackupOf(dir, udid, sim.device().fs);
   });
 });

@@ -1,15 +1,18 @@
 import { rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { IBackupError } from '../../errors.js';
 import { layerLogger } from '../../log.js';
 import { looksLikeBackup } from '../reader/open-backup.js';
 
 const log = layerLogger('backup-offline');
 
-/** Deletes a backup folder. Refuses a folder that does not look like a backup (no Info/Status/Manifest files). */
+/** Deletes a backup folder (and the engine's spare of it). Refuses a folder that does not look like a backup (no Info/Status/Manifest files). */
 export async function deleteBackup(path: string): Promise<void> {
   if (!looksLikeBackup(path)) {
     throw new IBackupError('BACKUP_NOT_FOUND', `${path} is not a backup folder; nothing was deleted`);
   }
   await rm(path, { recursive: true, force: false, maxRetries: 2 });
+  // The engine's spare of this backup (hard links to the same files): without it the space would not be freed.
+  await rm(join(dirname(path), `.ibackup-spare-${basename(path)}`), { recursive: true, force: true, maxRetries: 2 });
   log.info({ path }, 'deleted backup');
 }

@@ -79,6 +79,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
     const writer = file.writer;
     file.writer = undefined;
     await writer?.abort();
+    ctx.touchedDir?.(dirname(file.hostPath)); // the abort removed what was written: the folder may still differ
     ctx.observer?.fileFailed?.({ deviceName: file.deviceName, devicePath: file.devicePath, message: deviceErrorString(err) });
     ctx.log?.warn({ devicePath: file.devicePath, err: deviceErrorString(err) }, 'could not store a file from the device');
   };
