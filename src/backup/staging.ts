@@ -131,6 +131,7 @@ export class BackupStaging {
   private released = false;
   /** Folders (relative to the staging folder) the handlers said they changed: what the spare must re-check… */
   private readonly changedDirs = new Set<string>();
+  private readonly touched = new Set<string>();
   /** …with every folder whose mtime moved since the staging folder was ready (taken for incremental backups). */
   private readonly startTimes: Map<string, bigint> | undefined;
 
@@ -206,6 +207,8 @@ export class BackupStaging {
 
   /** Record a folder whose entries changed (fsynced before the swap, re-checked in the spare after it). */
   touchedDir(dir: string): void {
+    if (this.touched.has(dir)) return; // (called once per received file)
+    this.touched.add(dir);
     this.dirtyDirs.add(dir);
     const rel = relative(this.folders.staging, dir);
     if (!rel.startsWith('..') && !isAbsolute(rel)) this.changedDirs.add(rel);
