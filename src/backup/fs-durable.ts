@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { constants, copyFileSync, linkSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempFileName } from '../services/mobilebackup2/index.js';
@@ -81,7 +81,18 @@ export async function removeTree(dir: string): Promise<void> {
 }
 
 /** How `flushTree` made a folder durable. */
-export type FlushMethod = 'syncfs' | 'fsync';
+export type FlushMethod = 'syncfs' | 'fsync' | 'fsync-changed';
+
+/** What an incremental backup changed in its staging folder: the folders whose entries changed, the backup it started from. */
+export interface StagedChanges {
+  /** The backup the staging folder was a hard-link copy of (files with its inodes were not written). */
+  base: string;
+  /** Folders (relative) whose entries changed; every new file is in one of them. */
+  dirs: Iterable<string>;
+}
+
+/** Above this many new files a single syncfs is cheaper than one fsync each (each may commit the journal). */
+const MAX_FILES_FSYNCED_ONE_BY_ONE = 1000;
 
 /**
  * syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node has no binding): one call
@@ -103,6 +114,57 @@ async function fsyncPath(path: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+/** fsync the files, then the folders (folder errors ignored: some platforms cannot fsync folders), `parallel` at a time. */
+async function fsyncAll(files: string[], dirs: string[], parallel = 16): Promise<void> {
+  let failure: unknown;
+  const queue: [string, boolean][] = [...files.map((p): [string, boolean] => [p, false]), ...dirs.map((p): [string, boolean] => [p, true])];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < queue.length && failure === undefined) {
+      const [p, isDir] = queue[next++]!;
+      await (isDir ? fsyncDir(p) : fsyncPath(p)).catch((err: unknown) => {
+        failure ??= err;
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(parallel, queue.length) }, lane));
+  if (failure !== undefined) throw failure;
+}
+
+/** Files in the `dirs` of `dir` that are not the same inode as under the same name in `base`: the newly written ones. */
+export function newFilesIn(dir: string, base: string, dirs: Iterable<string>): string[] {
+  const out: string[] = [];
+  for (const rel of new Set(dirs)) {
+    let entries;
+    try {
+      entries = readdirSync(join(dir, rel), { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+      throw err;
+    }
+    for (const e of entries) {
+      if (!e.isFile()) continue;
+      const p = join(dir, rel, e.name);
+      const was = lstatSync(join(base, rel, e.name), { bigint: true, throwIfNoEntry: false });
+      const now = lstatSync(p, { bigint: true });
+      if (!was || was.ino !== now.ino || was.dev !== now.dev) out.push(p);
+    }
+  }
+  return out;
+}
+
+/** Every folder under `dir`, `dir` included. */
+function foldersUnder(dir: string): string[] {
+  const out: string[] = [];
+  const pending = [dir];
+  while (pending.length > 0) {
+    const d = pending.pop()!;
+    out.push(d);
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) pending.push(join(d, e.name));
+  }
+  return out;
 }
 
 /**
@@ -135,10 +197,19 @@ export async function fsyncTree(dir: string, parallel = 16): Promise<void> {
 }
 
 /**
- * Make everything written under `dir` durable: syncfs of its file system where available (one flush instead of
- * one fsync per file), else an fsync of every file and folder under it.
+ * Make everything written under `dir` durable. With `changes` (an incremental backup) and few new files: an fsync
+ * of each new file and of every folder — only our own data goes to disk, not whatever else is waiting on the
+ * file system (a syncfs would flush that too). Otherwise syncfs of its file system where available (one flush
+ * instead of one fsync per file), else an fsync of every file and folder under it.
  */
-export async function flushTree(dir: string): Promise<FlushMethod> {
+export async function flushTree(dir: string, changes?: StagedChanges): Promise<FlushMethod> {
+  if (changes) {
+    const files = newFilesIn(dir, changes.base, changes.dirs);
+    if (files.length <= MAX_FILES_FSYNCED_ONE_BY_ONE) {
+      await fsyncAll(files, foldersUnder(dir));
+      return 'fsync-changed';
+    }
+  }
   if (await syncFileSystem(dir)) return 'syncfs';
   await fsyncTree(dir);
   return 'fsync';

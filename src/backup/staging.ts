@@ -3,7 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { decodePlist, isPlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { flushTree, fsyncDir, hardLinkClone, removeTree, type FlushMethod } from './fs-durable.js';
+import { flushTree, fsyncDir, hardLinkClone, removeTree, type FlushMethod, type StagedChanges } from './fs-durable.js';
 import { folderTimes } from './mirror-tree.js';
 import { keepAsSpare, stageFromSpare } from './spare.js';
 
@@ -144,7 +144,7 @@ export class BackupStaging {
     /** Files linked (or copied) to get there: every file for a clone, only what differed for the spare. */
     readonly linkedFiles: number,
     private readonly dirtyDirs: Set<string>,
-    private readonly durability: { durable: boolean; flush: (dir: string) => Promise<FlushMethod> },
+    private readonly durability: { durable: boolean; flush: (dir: string, changes?: StagedChanges) => Promise<FlushMethod> },
     private readonly log?: Logger,
   ) {
     this.startTimes = incremental ? folderTimes(folders.staging) : undefined;
@@ -160,7 +160,7 @@ export class BackupStaging {
     full?: boolean;
     log?: Logger;
     durable?: boolean;
-    flush?: (dir: string) => Promise<FlushMethod>;
+    flush?: (dir: string, changes?: StagedChanges) => Promise<FlushMethod>;
   }): Promise<BackupStaging> {
     const f = backupFolders(opts.root, opts.folder);
     try {
@@ -221,9 +221,15 @@ export class BackupStaging {
    */
   async commit(): Promise<void> {
     const f = this.folders;
+    // incremental: the folders whose entries changed since the staging folder was ready (for the flush and the spare)
+    let changed: Set<string> | undefined;
+    if (this.startTimes) {
+      changed = new Set(this.changedDirs);
+      for (const [rel, t] of folderTimes(f.staging)) if (this.startTimes.get(rel) !== t) changed.add(rel);
+    }
     if (this.durability.durable) {
       const t = performance.now();
-      const method = await this.durability.flush(f.staging);
+      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed });
       this.log?.debug({ method, ms: Math.round(performance.now() - t) }, 'staging folder flushed to disk');
     } else {
       for (const d of this.dirtyDirs) await fsyncDir(d);
@@ -242,9 +248,7 @@ export class BackupStaging {
     }
     await fsyncDir(f.root);
     this.log?.debug({ dir: f.current }, 'new backup swapped in');
-    if (hadCurrent && this.startTimes) {
-      const changed = new Set(this.changedDirs);
-      for (const [rel, t] of folderTimes(f.current)) if (this.startTimes.get(rel) !== t) changed.add(rel);
+    if (hadCurrent && changed) {
       const r = await keepAsSpare(f.previous, f.spare, f.current, changed, this.log);
       this.log?.debug({ ...r, changedDirs: changed.size }, 'replaced backup kept as the spare');
     } else if (hadCurrent) await removeTree(f.previous);

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePlist } from '../../protocols/index.js';
-import { flushTree, fsyncTree, syncFileSystem, type FlushMethod } from '../../src/backup/fs-durable.js';
+import { flushTree, fsyncTree, newFilesIn, syncFileSystem, type FlushMethod, type StagedChanges } from '../../src/backup/fs-durable.js';
 import { backupFolders, BackupStaging } from '../../src/backup/staging.js';
 
 // Durability moved from one fsync per received file to one flush of the staging folder before the swap
@@ -78,5 +78,50 @@ describe('staging flush before the swap', () => {
     expect(await flushTree(dir)).toBe(process.platform === 'linux' ? 'syncfs' : 'fsync');
     await fsyncTree(dir, 4);
     await expect(fsyncTree(join(root, 'missing'))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('new files of an incremental backup: only names in changed folders that are not the old inode', async () => {
+    const base = join(root, 'base');
+    const dir = join(root, 'staged');
+    await mkdir(join(base, 'ab'), { recursive: true });
+    await mkdir(join(base, 'cd'), { recursive: true });
+    await mkdir(join(dir, 'ab'), { recursive: true });
+    await mkdir(join(dir, 'cd'), { recursive: true });
+    for (const n of ['ab/1', 'ab/2', 'cd/1']) {
+      await writeFile(join(base, n), n);
+      await link(join(base, n), join(dir, n)); // carried over: not written by this backup
+    }
+    await writeFile(join(dir, 'ab', '2.tmp'), 'new content');
+    await rename(join(dir, 'ab', '2.tmp'), join(dir, 'ab', '2')); // replaced
+    await writeFile(join(dir, 'ab', '3'), 'new file');
+    await mkdir(join(dir, 'ef'));
+    await writeFile(join(dir, 'ef', '1'), 'in a new folder');
+    await writeFile(join(dir, 'cd', '9'), 'in a folder not listed'); // (a real change always marks its folder)
+    expect(newFilesIn(dir, base, ['ab', 'ef', 'gone', '']).sort()).toEqual([join(dir, 'ab', '2'), join(dir, 'ab', '3'), join(dir, 'ef', '1')]);
+    expect(await flushTree(dir, { base, dirs: ['ab', 'ef'] })).toBe('fsync-changed');
+  });
+
+  it('an incremental commit flushes its changes (fsync of the new files), a full one the whole folder', async () => {
+    const f = backupFolders(root, UDID);
+    await completeBackup(f.current, 'old');
+    const seen: (StagedChanges | undefined)[] = [];
+    const methods: FlushMethod[] = [];
+    const flush = async (dir: string, changes?: StagedChanges): Promise<FlushMethod> => {
+      seen.push(changes && { base: changes.base, dirs: [...changes.dirs].sort() });
+      const m = await flushTree(dir, changes);
+      methods.push(m);
+      return m;
+    };
+    const incremental = await BackupStaging.prepare({ root, folder: UDID, flush });
+    await writeFile(join(incremental.dir, 'ab', 'new'), 'x');
+    incremental.touchedDir(join(incremental.dir, 'ab'));
+    await incremental.commit();
+    expect(seen[0]).toEqual({ base: f.current, dirs: expect.arrayContaining(['ab']) });
+    expect(methods[0]).toBe('fsync-changed');
+    const full = await BackupStaging.prepare({ root, folder: UDID, full: true, flush });
+    await completeBackup(full.dir, 'new');
+    await full.commit();
+    expect(seen[1]).toBeUndefined();
+    expect(methods[1]).toBe(process.platform === 'linux' ? 'syncfs' : 'fsync');
   });
 });
