@@ -28,14 +28,18 @@ function freshDir(ctx: RunContext, label: string): string {
   return mkdtempSync(join(ctx.workDir, `${label}-`));
 }
 
-/** Delete a run's folder and flush the page cache's dirty data so the next run starts from a quiet disk. */
-function dispose(dir: string): void {
-  rmSync(dir, { recursive: true, force: true });
+function syncQuietly(): void {
   try {
     execFileSync('sync');
   } catch {
     // sync is best effort
   }
+}
+
+/** Delete a run's folder and flush the page cache's dirty data so the next run starts from a quiet disk. */
+function dispose(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  syncQuietly();
 }
 
 function failure(what: string, m: Measured): RunFailed {
@@ -60,6 +64,9 @@ async function runTool(
 ): Promise<ToolRun> {
   const before = await sim.stats(udid);
   const c = commandFor(tool, op, udid, root);
+  // Every measured run starts with nothing dirty on the disk: otherwise a tool that flushes (ours) also pays for
+  // what the tool before it left unflushed (idevicebackup2 never syncs) — incremental runs follow each other.
+  syncQuietly();
   const cpu0 = sim.cpuSeconds();
   const m = await runMeasured(c.cmd, c.args, {
     env: sim.env({ IBACKUP_PAIR_RECORD_DIR: join(ctx.workDir, 'pair-records') }),
@@ -287,7 +294,6 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
     const all: ToolRun[] = [];
     const once = async (tool: Tool): Promise<ToolRun> => {
       await sim.send({ cmd: 'wipe', udid });
-      execFileSync('sync');
       const r = await runTool(ctx, sim, tool, 'restore', udid, source);
       all.push(r);
       return r;

@@ -43,6 +43,16 @@ async function replaceFile(staging: BackupStaging, rel: string, text: string): P
   staging.touchedDir(join(p, '..'));
 }
 
+/** A complete backup, then an incremental one that replaced ab/ab00 (so a spare exists). */
+async function backupWithSpare(): Promise<ReturnType<typeof backupFolders>> {
+  const f = backupFolders(root, UDID);
+  await completeBackup(f.current, 'v1');
+  const first = await BackupStaging.prepare({ root, folder: UDID, durable: false });
+  await replaceFile(first, 'ab/ab00', 'v2');
+  await first.commit();
+  return f;
+}
+
 describe('mirrorTree', () => {
   it('makes a folder an exact hard-link mirror: wrong inodes, kinds, extras and temp names go, missing entries come', async () => {
     const src = join(root, 'src');
@@ -149,11 +159,7 @@ describe('the spare', () => {
   });
 
   it('a backup changed by another tool since (new Status.plist, a file added anywhere) makes it check every folder', async () => {
-    const f = backupFolders(root, UDID);
-    await completeBackup(f.current, 'v1');
-    const first = await BackupStaging.prepare({ root, folder: UDID, durable: false });
-    await replaceFile(first, 'ab/ab00', 'v2');
-    await first.commit();
+    const f = await backupWithSpare();
     // another tool writes into the backup in place: a new file in a folder our backup did not change
     await writeFile(join(f.current, 'cd', 'cd07'), 'written by someone else');
     await writeFile(join(f.current, 'Status.plist'), encodePlist({ SnapshotState: 'finished', Version: '3.3', By: 'other' }, 'binary'));
@@ -164,11 +170,7 @@ describe('the spare', () => {
   });
 
   it('a damaged record, or a leftover staging folder from a crash, is checked whole and never trusted', async () => {
-    const f = backupFolders(root, UDID);
-    await completeBackup(f.current, 'v1');
-    const first = await BackupStaging.prepare({ root, folder: UDID, durable: false });
-    await replaceFile(first, 'ab/ab00', 'v2');
-    await first.commit();
+    const f = await backupWithSpare();
     await writeFile(join(f.spare, '.ibackup-spare.json'), '{"version":1,"of":"x","differs":["../../etc"]}');
     await writeFile(join(f.spare, 'cd', 'junk'), 'junk');
     const second = await BackupStaging.prepare({ root, folder: UDID, durable: false });
