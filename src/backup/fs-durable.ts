@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempFileName } from '../services/mobilebackup2/index.js';
 
@@ -155,16 +155,20 @@ export function newFilesIn(dir: string, base: string, dirs: Iterable<string>): s
   return out;
 }
 
-/** Every folder under `dir`, `dir` included. */
-function foldersUnder(dir: string): string[] {
-  const out: string[] = [];
+/** Every file and every folder (`dir` included) under `dir`. */
+function treeUnder(dir: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [];
   const pending = [dir];
   while (pending.length > 0) {
     const d = pending.pop()!;
-    out.push(d);
-    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) pending.push(join(d, e.name));
+    dirs.push(d);
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) pending.push(join(d, e.name));
+      else if (e.isFile()) files.push(join(d, e.name));
+    }
   }
-  return out;
+  return { files, dirs };
 }
 
 /**
@@ -172,28 +176,8 @@ function foldersUnder(dir: string): string[] {
  * Folder fsync errors are ignored (some platforms cannot fsync folders); a file fsync error is thrown.
  */
 export async function fsyncTree(dir: string, parallel = 16): Promise<void> {
-  const running = new Set<Promise<void>>();
-  let failure: unknown;
-  const run = async (p: Promise<void>): Promise<void> => {
-    const tracked: Promise<void> = p
-      .catch((err: unknown) => {
-        failure ??= err;
-      })
-      .finally(() => running.delete(tracked));
-    running.add(tracked);
-    while (running.size >= parallel) await Promise.race(running);
-  };
-  const walk = async (d: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) await run(fsyncPath(p));
-    }
-    await run(fsyncDir(d));
-  };
-  await walk(dir);
-  await Promise.all(running);
-  if (failure !== undefined) throw failure;
+  const { files, dirs } = treeUnder(dir);
+  await fsyncAll(files, dirs, parallel);
 }
 
 /**
@@ -206,7 +190,7 @@ export async function flushTree(dir: string, changes?: StagedChanges): Promise<F
   if (changes) {
     const files = newFilesIn(dir, changes.base, changes.dirs);
     if (files.length <= MAX_FILES_FSYNCED_ONE_BY_ONE) {
-      await fsyncAll(files, foldersUnder(dir));
+      await fsyncAll(files, treeUnder(dir).dirs);
       return 'fsync-changed';
     }
   }
