@@ -99,6 +99,9 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   let mb2: MobileBackup2Client | undefined;
   let syncLock: SyncLock | undefined;
   let committed = false;
+  let stagingReady: Promise<BackupStaging> | undefined;
+  /** Set when getting the staging folder ready failed (that error is the one reported, not the abort it caused). */
+  let stagingFailure: { err: unknown } | undefined;
 
   const tracker = new ProgressTracker();
   let filesFailed = 0;
@@ -121,10 +124,17 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     assertFolderName(folder);
 
     phase('preparing');
-    staging = await BackupStaging.prepare({ root, folder, full: options.full, log, durable: options.fsync ?? true });
-    const stagingRef = staging;
-    const wantFull = options.full === true || !staging.incremental;
-    log.info({ root, folder, incremental: !wantFull, start: staging.start, linkedFiles: staging.linkedFiles }, 'staging folder ready');
+    // The lock is taken now; the staging folder is made ready while the services start (both mostly wait).
+    const { ready } = await BackupStaging.start({ root, folder, full: options.full, log, durable: options.fsync ?? true });
+    stagingReady = ready.then(
+      (s) => (staging = s),
+      (err: unknown) => {
+        stagingFailure = { err };
+        internal.abort();
+        throw err;
+      },
+    );
+    stagingReady.catch(() => undefined); // awaited below and in cleanup
 
     phase('connecting');
     const willEncrypt = (await device.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false)) === true;
@@ -153,6 +163,10 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         hint: 'Unlock the device, make sure it trusts this computer, and try again.',
       });
     }
+    staging = await stagingReady;
+    const stagingRef = staging;
+    const wantFull = options.full === true || !staging.incremental;
+    log.info({ root, folder, incremental: !wantFull, start: staging.start, linkedFiles: staging.linkedFiles }, 'staging folder ready');
     const info = await AtomicFileWriter.create(join(staging.dir, 'Info.plist'));
     try {
       await info.write(encodePlist(buildInfoPlist(sources), 'xml'));
@@ -246,7 +260,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     emit({ type: 'done', result });
     return result;
   } catch (err) {
-    throw toBackupError(err, signal, log);
+    throw stagingFailure ? toBackupError(stagingFailure.err, undefined, log) : toBackupError(err, signal, log);
   } finally {
     await cleanup(log);
   }
@@ -258,6 +272,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     if (afc) await bounded(() => afc!.disconnect(), 2000);
     if (np) await bounded(() => np!.close(), 3000);
     if (ownsDevice && device) await bounded(() => device!.close(), 3000);
+    await stagingReady?.catch(() => undefined); // (sets staging when it got ready after a failure elsewhere)
     if (staging && !committed) {
       l.info('the new backup was not completed; the previous backup is unchanged');
       await staging.discard();
@@ -277,8 +292,8 @@ async function readStatus(dir: string): Promise<PlistDict | undefined> {
 }
 
 /** Cancellations become a CANCELLED error; everything else is passed through as a coded error. */
-function toBackupError(err: unknown, signal: AbortSignal, log: Logger): Error {
-  if (signal.aborted) {
+function toBackupError(err: unknown, signal: AbortSignal | undefined, log: Logger): Error {
+  if (signal?.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof IBackupError) return reason;
     log.info('backup cancelled');

@@ -70,8 +70,11 @@ export async function removeTree(dir: string): Promise<void> {
   try {
     entries = readdirSync(dir);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'ENOTDIR') throw err;
+    rmSync(dir, { force: true }); // a file where a folder was expected
+    return;
   }
   for (const name of entries) {
     rmSync(join(dir, name), { recursive: true, force: true });

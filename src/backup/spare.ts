@@ -92,12 +92,24 @@ async function readRecord(spare: string): Promise<SpareRecord | undefined> {
  * matches `current` only the folders it names are compared; otherwise (no record, a backup changed by another
  * tool, a leftover from a crash) every folder is. Returns undefined when there is no spare.
  */
-export async function stageFromSpare(spare: string, current: string, staging: string): Promise<(MirrorResult & { checkedAll: boolean }) | undefined> {
+export async function stageFromSpare(
+  spare: string,
+  current: string,
+  staging: string,
+  log?: Logger,
+): Promise<(MirrorResult & { checkedAll: boolean }) | undefined> {
   if (!(await exists(spare))) return undefined;
-  const record = await readRecord(spare);
-  await rm(join(spare, RECORD), { force: true });
-  const trusted = record !== undefined && record.of === identityOf(current);
-  const r = await mirrorTree(current, spare, trusted ? { only: record.differs } : {});
-  await rename(spare, staging);
-  return { ...r, checkedAll: !trusted };
+  try {
+    const record = await readRecord(spare);
+    await rm(join(spare, RECORD), { force: true });
+    const trusted = record !== undefined && record.of === identityOf(current);
+    const r = await mirrorTree(current, spare, trusted ? { only: record.differs } : {});
+    await rename(spare, staging);
+    return { ...r, checkedAll: !trusted };
+  } catch (err) {
+    // not a folder, unreadable, …: it is only a cache — remove it and let the caller clone the backup
+    log?.warn({ err: (err as Error).message }, 'the spare could not be used; deleting it');
+    await removeTree(spare);
+    return undefined;
+  }
 }

@@ -122,6 +122,19 @@ function isAlive(pid: number): boolean {
 /** How the staging folder got the previous backup's files: none (a full backup), a new clone, or the spare. */
 export type StagingStart = 'empty' | 'clone' | 'spare';
 
+export interface StagingOptions {
+  root: string;
+  /** The backup's folder name under root (a UDID). */
+  folder: string;
+  /** Start empty (a full backup) even when a complete backup exists. */
+  full?: boolean;
+  log?: Logger;
+  /** Flush the staging folder before the swap (default true). */
+  durable?: boolean;
+  /** How to flush it (default flushTree). */
+  flush?: (dir: string, changes?: StagedChanges) => Promise<FlushMethod>;
+}
+
 /**
  * The staging design (docs/backup-design.md): the device works on a hard-link copy of the last complete backup
  * (a new clone, or the spare the last backup left); it replaces the backup by two renames only after the device
@@ -154,14 +167,17 @@ export class BackupStaging {
    * `durable` (default true): commit() makes the whole staging folder durable (`flush`, default flushTree:
    * syncfs, else fsync of every file) before the swap — files are not fsynced one by one while they arrive.
    */
-  static async prepare(opts: {
-    root: string;
-    folder: string;
-    full?: boolean;
-    log?: Logger;
-    durable?: boolean;
-    flush?: (dir: string, changes?: StagedChanges) => Promise<FlushMethod>;
-  }): Promise<BackupStaging> {
+  static async prepare(opts: StagingOptions): Promise<BackupStaging> {
+    return (await BackupStaging.start(opts)).ready;
+  }
+
+  /**
+   * Take the backup lock (awaited: another backup of the folder fails here, at once), then get the staging
+   * folder ready in the background — recovering an interrupted run, turning the spare into it or cloning the
+   * backup — so that the caller can connect to the device meanwhile. `ready` rejects (lock released, staging
+   * folder removed) when that fails.
+   */
+  static async start(opts: StagingOptions): Promise<{ ready: Promise<BackupStaging> }> {
     const f = backupFolders(opts.root, opts.folder);
     try {
       await mkdir(f.root, { recursive: true, mode: 0o755 });
@@ -172,13 +188,17 @@ export class BackupStaging {
       });
     }
     await takeLock(f.lock);
+    return { ready: BackupStaging.fill(f, opts) };
+  }
+
+  private static async fill(f: BackupFolders, opts: StagingOptions): Promise<BackupStaging> {
     try {
       await recoverInterrupted(f, opts.log);
       const incremental = !opts.full && (await isCompleteBackup(f.current));
       const dirty = new Set<string>([f.staging]);
       let start: StagingStart = 'empty';
       let linked = 0;
-      const fromSpare = incremental ? await stageFromSpare(f.spare, f.current, f.staging) : undefined;
+      const fromSpare = incremental ? await stageFromSpare(f.spare, f.current, f.staging, opts.log) : undefined;
       if (fromSpare) {
         start = 'spare';
         linked = fromSpare.linked;

@@ -211,3 +211,22 @@ describe('the spare', () => {
     expect(await readdir(root)).toEqual([]);
   });
 });
+
+describe('a spare that cannot be used', () => {
+  it('a file where the spare folder should be is deleted; the backup is cloned instead (full backups too)', async () => {
+    const f = backupFolders(root, UDID);
+    await completeBackup(f.current, 'v1');
+    await writeFile(f.spare, 'not a folder');
+    const staging = await BackupStaging.prepare({ root, folder: UDID, durable: false });
+    expect(staging.start).toBe('clone');
+    expect(existsSync(f.spare)).toBe(false);
+    expect(treeInodes(staging.dir)).toEqual(treeInodes(f.current));
+    await staging.discard();
+    await writeFile(f.spare, 'not a folder');
+    const full = await BackupStaging.prepare({ root, folder: UDID, full: true, durable: false });
+    expect(full.start).toBe('empty');
+    expect(existsSync(f.spare)).toBe(false);
+    await full.discard();
+    expect(await readdir(root)).toEqual([UDID]);
+  });
+});

@@ -45,6 +45,21 @@ describe('staging folder', () => {
     expect(await readFile(join(f.current, 'Manifest.db.new'), 'utf8')).toBe('x');
   });
 
+  it('start() holds the lock when it returns and fills the staging folder in the background', async () => {
+    const f = backupFolders(root, UDID);
+    await completeBackup(f.current, 'old');
+    const { ready } = await BackupStaging.start({ root, folder: UDID });
+    expect(existsSync(f.lock)).toBe(true);
+    // refused at once — before the first one's staging folder is even ready
+    await expect(BackupStaging.start({ root, folder: UDID })).rejects.toMatchObject({ code: 'BACKUP_IN_PROGRESS' });
+    const staging = await ready;
+    expect(staging.start).toBe('clone');
+    expect(await folderSnapshot(staging.dir)).toEqual(await folderSnapshot(f.current));
+    await staging.discard();
+    expect(existsSync(f.lock)).toBe(false);
+    expect(await readdir(root)).toEqual([UDID]);
+  });
+
   it('starts empty for --full or when the previous backup is incomplete; discard leaves the previous untouched', async () => {
     const f = backupFolders(root, UDID);
     await completeBackup(f.current, 'old');
