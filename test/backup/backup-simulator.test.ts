@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mutate } from '../../mocks/index.js';
-import { backup, type BackupEvent } from '../../src/backup/index.js';
+import { encodePlist } from '../../protocols/index.js';
+import { backup, BackupStaging, type BackupEvent } from '../../src/backup/index.js';
 import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 import { expectBackupOf } from '../interop/idevicebackup2-support.js';
 import { dataFileEvents, expectRootHolds, folderSnapshot } from './backup-helpers.js';
@@ -172,6 +173,44 @@ describe('--source', () => {
       expect(await readdir(dir)).toEqual([source]);
       expect(sim.device(udid).requests.at(-1)).toMatchObject({ MessageName: 'Backup', TargetIdentifier: udid, SourceIdentifier: source });
       await expect(backup({ dir, muxAddress: sim.address, sourceUdid: '../escape' })).rejects.toMatchObject({ code: 'INVALID_UDID' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the staging folder is made while the services start', () => {
+  it('a second backup of the same folder is refused before any service is started', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ibk-locked-'));
+    const held = await (await BackupStaging.start({ root: dir, folder: udid })).ready;
+    try {
+      const before = sim.device(udid).requests.length;
+      await expect(backup({ dir, muxAddress: sim.address, fsync: false })).rejects.toMatchObject({ code: 'BACKUP_IN_PROGRESS' });
+      expect(sim.device(udid).requests.length).toBe(before); // no mobilebackup2 message was sent
+    } finally {
+      await held.discard();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a staging folder that cannot be made is reported as such (not as a cancellation); the backup is untouched', async () => {
+    // A complete backup holding a file whose path fits in PATH_MAX (4096) but not once under the longer staging name.
+    const dir = await mkdtemp(join(tmpdir(), 'ibk-deep-'));
+    try {
+      const current = join(dir, udid);
+      let deep = current;
+      while (4090 - deep.length - 1 > 255) deep = join(deep, 'd'.repeat(200)); // leaves 55–255 characters for the name
+      const name = 'f'.repeat(4090 - deep.length - 1);
+      await mkdir(deep, { recursive: true });
+      await writeFile(join(deep, name), 'kept');
+      await writeFile(join(current, 'Status.plist'), encodePlist({ SnapshotState: 'finished', Version: '3.3' }, 'binary'));
+      expect(join(deep, name)).toHaveLength(4090);
+      const before = await folderSnapshot(current);
+
+      const err = await backup({ dir, muxAddress: sim.address, fsync: false }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'BACKUP_IO_ERROR', message: expect.stringMatching(/ENAMETOOLONG/) });
+      expect(await readdir(dir)).toEqual([udid]); // no staging folder, no lock left
+      expect(await folderSnapshot(current)).toEqual(before);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
