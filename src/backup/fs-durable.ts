@@ -136,6 +136,13 @@ async function fsyncAll(files: string[], dirs: string[], parallel = 16): Promise
   if (failure !== undefined) throw failure;
 }
 
+/** Whether two paths are the same file (hard links of one inode); false when either is missing. */
+export function sameInode(a: string, b: string): boolean {
+  const x = lstatSync(a, { bigint: true, throwIfNoEntry: false });
+  const y = lstatSync(b, { bigint: true, throwIfNoEntry: false });
+  return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
+}
+
 /** Files in the `dirs` of `dir` that are not the same inode as under the same name in `base`: the newly written ones. */
 export function newFilesIn(dir: string, base: string, dirs: Iterable<string>): string[] {
   const out: string[] = [];
@@ -150,9 +157,7 @@ export function newFilesIn(dir: string, base: string, dirs: Iterable<string>): s
     for (const e of entries) {
       if (!e.isFile()) continue;
       const p = join(dir, rel, e.name);
-      const was = lstatSync(join(base, rel, e.name), { bigint: true, throwIfNoEntry: false });
-      const now = lstatSync(p, { bigint: true });
-      if (!was || was.ino !== now.ino || was.dev !== now.dev) out.push(p);
+      if (!sameInode(join(base, rel, e.name), p)) out.push(p);
     }
   }
   return out;

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isTempFileName } from '../services/mobilebackup2/index.js';
-import { hardLinkClone, linkOrCopySync, yieldToEventLoop } from './fs-durable.js';
+import { hardLinkClone, linkOrCopySync, sameInode, yieldToEventLoop } from './fs-durable.js';
 
 export interface MirrorResult {
   /** Files linked (or copied) into the mirror. */
@@ -12,13 +12,6 @@ export interface MirrorResult {
 
 type Kind = 'dir' | 'file' | 'link' | 'other';
 const kindOf = (e: Dirent): Kind => (e.isDirectory() ? 'dir' : e.isFile() ? 'file' : e.isSymbolicLink() ? 'link' : 'other');
-
-/** Two paths are the same file when they are the same inode (hard links of one another). */
-function sameFile(a: string, b: string): boolean {
-  const x = lstatSync(a, { bigint: true });
-  const y = lstatSync(b, { bigint: true });
-  return x.ino === y.ino && x.dev === y.dev;
-}
 
 /** `only` and every folder above them, as relative paths ('' is the top folder). */
 function withAncestors(only: Iterable<string>): Set<string> {
@@ -60,7 +53,7 @@ export async function mirrorTree(src: string, dst: string, opts: { only?: Iterab
       const keep =
         w !== undefined &&
         kindOf(w) === kind &&
-        (kind === 'dir' || (kind === 'file' && sameFile(a, b)) || (kind === 'link' && readlinkSync(a) === readlinkSync(b)));
+        (kind === 'dir' || (kind === 'file' && sameInode(a, b)) || (kind === 'link' && readlinkSync(a) === readlinkSync(b)));
       if (!keep) {
         if (kind === 'dir') rmSync(b, { recursive: true, force: true });
         else unlinkSync(b);
