@@ -1,8 +1,16 @@
 import { execFile } from 'node:child_process';
 import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isTempFileName } from '../services/mobilebackup2/index.js';
+
+/** Whether anything (file, folder, link target) exists at `p`. */
+export async function pathExists(p: string): Promise<boolean> {
+  return stat(p).then(
+    () => true,
+    () => false,
+  );
+}
 
 /** fsync a folder so renames/links inside it survive a power loss. Best effort (Windows cannot fsync folders). */
 export async function fsyncDir(dir: string): Promise<void> {

@@ -1,8 +1,8 @@
 import { lstatSync } from 'node:fs';
-import { readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { removeTree } from './fs-durable.js';
+import { pathExists, removeTree } from './fs-durable.js';
 import { mirrorTree, type MirrorResult } from './mirror-tree.js';
 
 // The spare tree (docs/backup-design.md, "The spare"): after an incremental backup, the folder it replaced is not
@@ -41,13 +41,6 @@ export function identityOf(dir: string): string {
   );
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
 /**
  * After a swap: make `previous` (the tree the new backup replaced) the spare. `changed` are the folders the
  * backup changed (relative to the backup folder); only they are compared. Frees the replaced and deleted files at
@@ -61,7 +54,7 @@ export async function keepAsSpare(
   log?: Logger,
 ): Promise<MirrorResult | undefined> {
   try {
-    if (await exists(spare)) await removeTree(spare);
+    if (await pathExists(spare)) await removeTree(spare);
     await rename(previous, spare);
     const r = await mirrorTree(current, spare, { only: changed });
     for (const name of BACKUP_MARKERS) await unlink(join(spare, name)).catch(() => undefined);
@@ -98,7 +91,7 @@ export async function stageFromSpare(
   staging: string,
   log?: Logger,
 ): Promise<(MirrorResult & { checkedAll: boolean }) | undefined> {
-  if (!(await exists(spare))) return undefined;
+  if (!(await pathExists(spare))) return undefined;
   try {
     const record = await readRecord(spare);
     await rm(join(spare, RECORD), { force: true });

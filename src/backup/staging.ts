@@ -1,9 +1,9 @@
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';
 import { decodePlist, isPlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { flushTree, fsyncDir, hardLinkClone, removeTree, type FlushMethod, type StagedChanges } from './fs-durable.js';
+import { flushTree, fsyncDir, hardLinkClone, pathExists, removeTree, type FlushMethod, type StagedChanges } from './fs-durable.js';
 import { folderTimes } from './mirror-tree.js';
 import { keepAsSpare, stageFromSpare } from './spare.js';
 
@@ -33,15 +33,6 @@ export function backupFolders(root: string, folder: string): BackupFolders {
   };
 }
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** A backup folder is complete when its Status.plist parses and says `SnapshotState: finished`. */
 export async function isCompleteBackup(dir: string): Promise<boolean> {
   try {
@@ -54,7 +45,7 @@ export async function isCompleteBackup(dir: string): Promise<boolean> {
 
 /** Keep a leftover tree as the spare when there is none (it is checked whole before use), else delete it. */
 async function spareOrRemove(dir: string, f: BackupFolders): Promise<void> {
-  if (await exists(f.spare)) await rm(dir, { recursive: true, force: true });
+  if (await pathExists(f.spare)) await rm(dir, { recursive: true, force: true });
   else await rename(dir, f.spare);
 }
 
@@ -63,8 +54,8 @@ async function spareOrRemove(dir: string, f: BackupFolders): Promise<void> {
  * last complete backup (or absent) and neither `previous` nor `staging` exists.
  */
 export async function recoverInterrupted(f: BackupFolders, log?: Logger): Promise<void> {
-  if (await exists(f.previous)) {
-    if (await exists(f.current)) {
+  if (await pathExists(f.previous)) {
+    if (await pathExists(f.current)) {
       log?.info('putting away the previous backup left over by an interrupted swap');
       await spareOrRemove(f.previous, f);
     } else {
@@ -73,7 +64,7 @@ export async function recoverInterrupted(f: BackupFolders, log?: Logger): Promis
       await fsyncDir(f.root);
     }
   }
-  if (await exists(f.staging)) {
+  if (await pathExists(f.staging)) {
     log?.info('discarding the staging folder of an interrupted backup');
     await spareOrRemove(f.staging, f);
   }
@@ -255,7 +246,7 @@ export class BackupStaging {
       for (const d of this.dirtyDirs) await fsyncDir(d);
       await fsyncDir(f.staging);
     }
-    const hadCurrent = await exists(f.current);
+    const hadCurrent = await pathExists(f.current);
     if (hadCurrent) await rename(f.current, f.previous);
     try {
       await rename(f.staging, f.current);
