@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { IBackupError } from '../../errors.js';
 import { layerLogger } from '../../log.js';
 import { looksLikeBackup } from '../reader/open-backup.js';
+import { backupFolders } from '../staging.js';
 
 const log = layerLogger('backup-offline');
 
@@ -13,6 +14,6 @@ export async function deleteBackup(path: string): Promise<void> {
   }
   await rm(path, { recursive: true, force: false, maxRetries: 2 });
   // The engine's spare of this backup (hard links to the same files): without it the space would not be freed.
-  await rm(join(dirname(path), `.ibackup-spare-${basename(path)}`), { recursive: true, force: true, maxRetries: 2 });
+  await rm(backupFolders(dirname(path), basename(path)).spare, { recursive: true, force: true, maxRetries: 2 });
   log.info({ path }, 'deleted backup');
 }
