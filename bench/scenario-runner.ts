@@ -36,10 +36,9 @@ function syncQuietly(): void {
   }
 }
 
-/** Delete a run's folder and flush the page cache's dirty data so the next run starts from a quiet disk. */
+/** Delete a run's folder (the next measured run syncs before it starts, see runTool). */
 function dispose(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
-  syncQuietly();
 }
 
 function failure(what: string, m: Measured): RunFailed {
