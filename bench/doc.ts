@@ -32,7 +32,7 @@ export function renderBlock(b: DocBlock): string {
     '',
     resultsTable(b.results),
     '',
-    '**Simulator ceiling** (sink host that discards the data):',
+    '**Simulator ceiling** (backups: sink host that discards the data; restore: source host that sends it from memory):',
     '',
     ceilingTable(b.results),
     '',

@@ -42,7 +42,7 @@ export function buildPlan(o: PlanOptions): ScenarioSpec[] {
         variant,
         pairs,
         warmups: 1,
-        ceilingRuns: b.kind === 'restore' ? 0 : o.quick ? 1 : 2,
+        ceilingRuns: o.quick ? 1 : 2,
       });
     }
   }

@@ -49,12 +49,12 @@ export function resultsTable(results: ScenarioResult[]): string {
   return [...head, ...rows].join('\n');
 }
 
-/** The simulator's serving ceiling (sink host) against both tools. */
+/** The simulator's serving ceiling (sink host; restore source host for restores) against both tools. */
 export function ceilingTable(results: ScenarioResult[]): string {
   const withCeiling = results.filter((r) => r.sim_ceiling_mbps !== undefined);
   if (withCeiling.length === 0) return '_The simulator ceiling was not measured in this run._';
   const head = [
-    '| Scenario | TLS | Sink MB/s (best) | Sink files/s | Ceiling ÷ ibackup | Ceiling ÷ idevicebackup2 | Simulator limiting? |',
+    '| Scenario | TLS | Ceiling MB/s (best) | Ceiling files/s | Ceiling ÷ ibackup | Ceiling ÷ idevicebackup2 | Simulator limiting? |',
     '|---|---|--:|--:|--:|--:|---|',
   ];
   const rows = withCeiling.map((r) => {

@@ -124,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     '',
     resultsTable(results),
     '',
-    'Simulator ceiling (sink host that discards the data):',
+    'Simulator ceiling (backups: sink host that discards the data; restore: source host that sends it from memory):',
     '',
     ceilingTable(results),
     '',

@@ -3,11 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { runMeasured, type Measured } from './measure.js';
 import { BenchSimulator } from './sim-control.js';
 import { MB, mbPerSecond, median, perSecond, round, speedup } from './stats.js';
-import { commandFor, sinkCommand, type Operation, type Tool } from './tools.js';
+import { commandFor, restoreSourceCommand, sinkCommand, type CommandLine, type Operation, type Tool } from './tools.js';
 import type { CeilingRun, PairResult, ScenarioResult, ScenarioSpec, ToolRun } from './types.js';
 
 export interface RunContext {
@@ -108,14 +108,28 @@ async function runTool(
   return run;
 }
 
-async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string, runs: number, from?: string): Promise<CeilingRun[]> {
+/**
+ * The simulator's ceiling: `runs` runs of the sink host (backups; with `from`, incremental against the metadata
+ * kept there) or, given `command`, of another minimal host (the restore source); `before` runs ahead of each.
+ */
+async function measureCeiling(
+  ctx: RunContext,
+  sim: BenchSimulator,
+  udid: string,
+  runs: number,
+  from?: string,
+  command: () => CommandLine = () => sinkCommand(udid, from),
+  before?: () => Promise<void>,
+): Promise<CeilingRun[]> {
   const out: CeilingRun[] = [];
   for (let i = 0; i < runs; i++) {
-    const c = sinkCommand(udid, from);
+    await before?.();
+    const c = command();
     const cpu0 = sim.cpuSeconds();
     const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir, signal: ctx.signal });
     const simCpu = sim.cpuSeconds() - cpu0;
-    if (m.exitCode !== 0) throw failure('sink', m);
+    const host = basename(c.args[0] ?? 'sink', '.js');
+    if (m.exitCode !== 0) throw failure(host, m);
     const r = JSON.parse(m.stdoutTail.trim().split('\n').at(-1) ?? '{}') as { files: number; bytes: number; seconds: number };
     const run: CeilingRun = {
       mbps: round(mbPerSecond(r.bytes, r.seconds), 1),
@@ -124,7 +138,7 @@ async function measureCeiling(ctx: RunContext, sim: BenchSimulator, udid: string
       sink_cpu_s: round(m.cpuSeconds, 2),
       sim_cpu_s: round(simCpu, 2),
     };
-    ctx.log(`    sink   ceiling ${run.seconds.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ${String(run.files_per_s).padStart(6)} files/s  sink cpu ${run.sink_cpu_s} s  sim cpu ${run.sim_cpu_s} s`);
+    ctx.log(`    ${host === 'sink' ? 'sink  ' : 'source'} ceiling ${run.seconds.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ${String(run.files_per_s).padStart(6)} files/s  host cpu ${run.sink_cpu_s} s  sim cpu ${run.sim_cpu_s} s`);
     out.push(run);
   }
   return out;
@@ -290,9 +304,13 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
   try {
     ctx.log('  source backup (idevicebackup2, not timed)');
     await runTool(ctx, sim, 'theirs', 'backup', udid, source, 'full');
+    const wipe = async (): Promise<void> => {
+      await sim.send({ cmd: 'wipe', udid });
+    };
+    const ceiling = await measureCeiling(ctx, sim, udid, spec.ceilingRuns, undefined, () => restoreSourceCommand(udid, source), wipe);
     const all: ToolRun[] = [];
     const once = async (tool: Tool): Promise<ToolRun> => {
-      await sim.send({ cmd: 'wipe', udid });
+      await wipe();
       const r = await runTool(ctx, sim, tool, 'restore', udid, source);
       all.push(r);
       return r;
@@ -309,7 +327,7 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
       const theirs = await once('theirs');
       pairs.push(pairOf(i, ours, theirs));
     }
-    return summarise(spec, ctx, pairs, all, [], [
+    return summarise(spec, ctx, pairs, all, ceiling, [
       'both tools restore the same idevicebackup2-made backup (--system --no-reboot) into a wiped simulated device, which hashes (SHA-1) every byte it receives and records each file, without writing the bytes to disk',
     ]);
   } finally {

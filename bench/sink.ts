@@ -6,18 +6,13 @@
 // argument (a backup root) it answers the device's requests for the previous backup's files from there and, after
 // a successful backup, stores the new backup's metadata files there (Status.plist, Manifest.plist/.db, not the
 // file contents), so the next run against the same root is incremental again.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, resolve, sep } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
-  DL_EMPTY,
-  DLMessageDecoder,
   DLName,
-  dlDisconnect,
   dlMessageName,
-  dlProcessMessage,
   dlStatusResponse,
-  dlVersionsOk,
   encodeDataBlockHeader,
   encodeDLMessage,
   encodeErrorBlock,
@@ -26,106 +21,16 @@ import {
   encodeSuccessBlock,
   FileBlockCode,
   MB2_HOST_BLOCK_SIZE,
-  PlistReal,
-  readProcessMessage,
-  readVersionExchange,
   UploadStreamDecoder,
-  type DLMessage,
   type PlistDict,
 } from '../protocols/index.js';
-import { connect } from '../src/lockdown/device.js';
-import { directReadsOf, type DirectReads } from '../src/transport/index.js';
+import { answerOther, finalErrorCode, readBackupFile, receive, underRoot, withMb2Session, write, type ChunkSource } from './mb2-host.js';
 
 export interface SinkResult {
   files: number;
   bytes: number;
   seconds: number;
   errorCode: number;
-}
-
-/**
- * Pulls chunks from a stream; bytes a decoder did not consume are carried over to the next reader. `next(true)`
- * may return a view into a reused receive buffer (direct reads, as the engine's service connections use), valid
- * until the following `next()`; `next()` always returns memory of its own.
- */
-class ChunkSource {
-  carry: Buffer | undefined;
-  private readonly queue: Buffer[] = [];
-  private ended = false;
-  private wake: (() => void) | undefined;
-  /** Direct reads: whether reads are handed over as views, and whether reading stopped after one. */
-  private views = false;
-  private stopped = false;
-  private readonly direct: DirectReads | undefined;
-
-  constructor(stream: Duplex) {
-    this.direct = directReadsOf(stream);
-    const push = (b: Buffer): void => {
-      this.queue.push(b);
-      const w = this.wake;
-      this.wake = undefined;
-      w?.();
-    };
-    const end = (): void => {
-      this.ended = true;
-      push(Buffer.alloc(0));
-    };
-    stream.on('end', end);
-    stream.on('close', end);
-    stream.on('error', end);
-    if (this.direct) {
-      for (const b of this.direct.attach((view) => {
-        if (!this.views) {
-          push(Buffer.from(view));
-          return true;
-        }
-        this.stopped = true;
-        push(view);
-        return false; // the view stays valid until the next next()
-      })) {
-        push(b);
-      }
-    } else stream.on('data', (b: Buffer) => push(b));
-  }
-
-  async next(views = false): Promise<Buffer> {
-    if (this.carry && this.carry.length > 0) {
-      const c = this.carry;
-      this.carry = undefined;
-      return c;
-    }
-    this.views = views;
-    if (this.stopped) {
-      this.stopped = false;
-      this.direct?.resume();
-    }
-    for (;;) {
-      const b = this.queue.shift();
-      if (b !== undefined && b.length > 0) return b;
-      if (this.ended) throw new Error('the device closed the mobilebackup2 connection');
-      await new Promise<void>((r) => {
-        this.wake = r;
-      });
-    }
-  }
-}
-
-async function receive(src: ChunkSource): Promise<DLMessage> {
-  const dec = new DLMessageDecoder({ maxFrameBytes: 64 * 1024 * 1024 });
-  for (;;) {
-    const got = dec.push(await src.next(), 1);
-    if (got.length > 0) {
-      const rest = dec.rest();
-      src.carry = rest.length > 0 ? rest : undefined;
-      return got[0] as DLMessage;
-    }
-  }
-}
-
-function write(stream: Duplex, buf: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(buf, (err) => (err ? reject(err) : resolve()));
-  });
 }
 
 /** The small files a host keeps so the device's next backup can be incremental against them. */
@@ -169,12 +74,6 @@ function moveKept(keep: Map<string, Buffer[]>, moves: unknown): void {
   }
 }
 
-/** Where a device path lies under `root`, or undefined when it would lead outside it. */
-function underRoot(root: string, devicePath: string): string | undefined {
-  const full = resolve(root, devicePath);
-  return full.startsWith(resolve(root) + sep) ? full : undefined;
-}
-
 /** After a successful backup: store the kept metadata files under `root`, as a host would. */
 function storeKept(root: string, keep: Map<string, Buffer[]>): void {
   for (const [devicePath, data] of keep) {
@@ -213,68 +112,33 @@ async function answerDownload(stream: Duplex, paths: string[], from: string | un
   await write(stream, encodeDLMessage(ok ? dlStatusResponse(0, undefined, {}) : dlStatusResponse(-13, 'Multi status', failed)));
 }
 
-/** A file of an earlier backup under `root` (the few small plists and Manifest.db the device asks for). */
-function readBackupFile(root: string, devicePath: string): Buffer | undefined {
-  const full = underRoot(root, devicePath);
-  if (full === undefined) return undefined;
-  try {
-    return readFileSync(full);
-  } catch {
-    return undefined;
-  }
-}
-
 export async function sinkBackup(udid: string, muxAddress?: string, from?: string): Promise<SinkResult> {
-  const device = await connect(udid, { muxAddress, pairRecordDir: false, label: 'ibackup-bench-sink' });
-  try {
-    const service = await device.startService('com.apple.mobilebackup2', { escrow: true });
-    const stream = service.stream;
-    const src = new ChunkSource(stream);
-    try {
-      const ver = readVersionExchange(await receive(src));
-      await write(stream, encodeDLMessage(dlVersionsOk(Math.min(ver.major, 400))));
-      if (dlMessageName(await receive(src)) !== DLName.DeviceReady) throw new Error('expected DLMessageDeviceReady');
-      await write(stream, encodeDLMessage(dlProcessMessage({ MessageName: 'Hello', SupportedProtocolVersions: [new PlistReal(2.0), new PlistReal(2.1)] })));
-      readProcessMessage(await receive(src));
-      const started = process.hrtime.bigint();
-      await write(stream, encodeDLMessage(dlProcessMessage({ MessageName: 'Backup', TargetIdentifier: udid, SourceIdentifier: udid })));
-      const counts = { files: 0, bytes: 0 };
-      const keep = from !== undefined ? new Map<string, Buffer[]>() : undefined;
-      let errorCode = -1;
-      for (;;) {
-        const msg = await receive(src);
-        const name = dlMessageName(msg);
-        if (name === DLName.ProcessMessage) {
-          const r = readProcessMessage(msg);
-          errorCode = typeof r.ErrorCode === 'number' ? r.ErrorCode : -1;
-          break;
-        }
-        if (name === DLName.Disconnect) break;
-        if (name === DLName.UploadFiles) {
-          await discardUpload(src, counts, keep);
-          await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
-        } else if (name === DLName.DownloadFiles) {
-          await answerDownload(stream, (msg[1] as unknown[]).filter((p): p is string => typeof p === 'string'), from);
-        } else if (name === DLName.GetFreeDiskSpace) {
-          await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, 1024 ** 4)));
-        } else if (name === DLName.CreateDirectory) {
-          await write(stream, encodeDLMessage(dlStatusResponse(0, '', DL_EMPTY)));
-        } else {
-          // MoveItems/RemoveItems/ContentsOfDirectory/CopyItem…: pretend success (moves of kept files are followed).
-          if (name === DLName.MoveItems && keep) moveKept(keep, msg[1]);
-          await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
-        }
+  return withMb2Session(udid, 'ibackup-bench-sink', muxAddress, async ({ stream, src, request }) => {
+    const started = process.hrtime.bigint();
+    await request({ MessageName: 'Backup', TargetIdentifier: udid, SourceIdentifier: udid });
+    const counts = { files: 0, bytes: 0 };
+    const keep = from !== undefined ? new Map<string, Buffer[]>() : undefined;
+    let errorCode: number | undefined;
+    while (errorCode === undefined) {
+      const msg = await receive(src);
+      errorCode = finalErrorCode(msg);
+      if (errorCode !== undefined) break;
+      const name = dlMessageName(msg);
+      if (name === DLName.UploadFiles) {
+        await discardUpload(src, counts, keep);
+        await write(stream, encodeDLMessage(dlStatusResponse(0, undefined, {})));
+      } else if (name === DLName.DownloadFiles) {
+        await answerDownload(stream, (msg[1] as unknown[]).filter((p): p is string => typeof p === 'string'), from);
+      } else {
+        // MoveItems/RemoveItems/ContentsOfDirectory/CopyItem…: pretend success (moves of kept files are followed).
+        if (name === DLName.MoveItems && keep) moveKept(keep, msg[1]);
+        await answerOther(stream, name);
       }
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      if (keep && from !== undefined && errorCode === 0) storeKept(from, keep);
-      await write(stream, encodeDLMessage(dlDisconnect())).catch(() => undefined);
-      return { ...counts, seconds, errorCode };
-    } finally {
-      await service.close();
     }
-  } finally {
-    await device.close();
-  }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (keep && from !== undefined && errorCode === 0) storeKept(from, keep);
+    return { ...counts, seconds, errorCode };
+  });
 }
 
 if (process.argv[1]?.endsWith('sink.js')) {

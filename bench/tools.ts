@@ -1,4 +1,5 @@
-// The command lines the benchmark times: our CLI (`ibackup`), Debian's idevicebackup2, and the sink host.
+// The command lines the benchmark times: our CLI (`ibackup`), Debian's idevicebackup2, the sink host (backup
+// ceiling) and the restore source host (restore ceiling).
 import { cpSync, existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +17,9 @@ let codeRoot = REPO_ROOT;
 
 export function sinkJs(): string {
   return join(codeRoot, 'dist', 'bench', 'sink.js');
+}
+export function restoreSourceJs(): string {
+  return join(codeRoot, 'dist', 'bench', 'restore-source.js');
 }
 export function simServerJs(): string {
   return join(codeRoot, 'dist', 'bench', 'sim-server.js');
@@ -65,4 +69,9 @@ export function commandFor(tool: Tool, op: Operation, udid: string, root: string
 /** The sink host; with `from` (a backup root) the device can go incremental against the metadata kept there. */
 export function sinkCommand(udid: string, from?: string): CommandLine {
   return { cmd: process.execPath, args: from === undefined ? [sinkJs(), udid] : [sinkJs(), udid, from] };
+}
+
+/** The restore source host: restores the backup under `root` into the device, sending data from memory. */
+export function restoreSourceCommand(udid: string, root: string): CommandLine {
+  return { cmd: process.execPath, args: [restoreSourceJs(), udid, root] };
 }

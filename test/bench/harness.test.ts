@@ -133,6 +133,7 @@ describe('bench plan and options', () => {
     const plan = buildPlan({ quick: false, scenarios: [], variants: [] });
     expect([...new Set(plan.map((s) => s.name))]).toEqual(['large', 'many', 'photos', 'incremental', 'restore']);
     expect(plan.every((s) => s.pairs >= 3 && s.warmups >= 1)).toBe(true);
+    expect(plan.every((s) => s.ceilingRuns >= 1)).toBe(true); // restore too (the restore source host)
     expect(plan.filter((s) => s.name === 'large').map((s) => s.variant)).toEqual(['plain', 'session-tls', 'tls']);
     expect(plan.find((s) => s.name === 'incremental')).toMatchObject({ dataset: 'photos', changeFraction: 0.01 });
   });
