@@ -110,7 +110,8 @@ async function runTool(
 
 /**
  * The simulator's ceiling: `runs` runs of the sink host (backups; with `from`, incremental against the metadata
- * kept there) or, given `command`, of another minimal host (the restore source); `before` runs ahead of each.
+ * kept there) or, given `command`, of another minimal host (the restore source); `hooks.before` runs ahead of
+ * each run, `hooks.after` checks each run's outcome.
  */
 async function measureCeiling(
   ctx: RunContext,
@@ -119,17 +120,18 @@ async function measureCeiling(
   runs: number,
   from?: string,
   command: () => CommandLine = () => sinkCommand(udid, from),
-  before?: () => Promise<void>,
+  hooks: { before?: () => Promise<void>; after?: (who: string) => Promise<void> } = {},
 ): Promise<CeilingRun[]> {
   const out: CeilingRun[] = [];
   for (let i = 0; i < runs; i++) {
-    await before?.();
+    await hooks.before?.();
     const c = command();
     const cpu0 = sim.cpuSeconds();
     const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir, signal: ctx.signal });
     const simCpu = sim.cpuSeconds() - cpu0;
     const host = basename(c.args[0] ?? 'sink', '.js');
     if (m.exitCode !== 0) throw failure(host, m);
+    await hooks.after?.(host);
     const r = JSON.parse(m.stdoutTail.trim().split('\n').at(-1) ?? '{}') as { files: number; bytes: number; seconds: number };
     const run: CeilingRun = {
       mbps: round(mbPerSecond(r.bytes, r.seconds), 1),
@@ -304,14 +306,25 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
   try {
     ctx.log('  source backup (idevicebackup2, not timed)');
     await runTool(ctx, sim, 'theirs', 'backup', udid, source, 'full');
+    // The device keeps only each restored file's size ('size' in bench/sim-server.ts): after every restore it
+    // must hold as many files and bytes as it had when the source backup was made.
+    type Count = { files: number; bytes: number };
+    const expected = await sim.send<Count>({ cmd: 'file-count', udid });
     const wipe = async (): Promise<void> => {
       await sim.send({ cmd: 'wipe', udid });
     };
-    const ceiling = await measureCeiling(ctx, sim, udid, spec.ceilingRuns, undefined, () => restoreSourceCommand(udid, source), wipe);
+    const check = async (who: string): Promise<void> => {
+      const got = await sim.send<Count>({ cmd: 'file-count', udid });
+      if (got.files !== expected.files || got.bytes !== expected.bytes) {
+        throw new RunFailed(`${who} restore: the device holds ${got.files} files / ${got.bytes} bytes, expected ${expected.files} / ${expected.bytes}`);
+      }
+    };
+    const ceiling = await measureCeiling(ctx, sim, udid, spec.ceilingRuns, undefined, () => restoreSourceCommand(udid, source), { before: wipe, after: check });
     const all: ToolRun[] = [];
     const once = async (tool: Tool): Promise<ToolRun> => {
       await wipe();
       const r = await runTool(ctx, sim, tool, 'restore', udid, source);
+      await check(tool);
       all.push(r);
       return r;
     };
@@ -328,7 +341,7 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
       pairs.push(pairOf(i, ours, theirs));
     }
     return summarise(spec, ctx, pairs, all, ceiling, [
-      'both tools restore the same idevicebackup2-made backup (--system --no-reboot) into a wiped simulated device, which hashes (SHA-1) every byte it receives and records each file, without writing the bytes to disk',
+      'both tools restore the same idevicebackup2-made backup (--system --no-reboot) into a wiped simulated device, which records each file and the number of bytes it received, without writing (or hashing) them; after every restore the device must hold as many files and bytes as before the wipe',
     ]);
   } finally {
     await sim.close();

@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     sessionSSL: cfg.sessionSSL,
     serviceSSL: { 'com.apple.mobilebackup2': cfg.serviceSSL },
     // Restores: the device hashes what it receives instead of writing it to the disk the host reads the backup from.
-    restoreContent: 'hash',
+    restoreContent: 'size',
   });
   const sim = await startSimulator({
     socketPath: cfg.socketPath,

@@ -3,6 +3,9 @@ import type { Duplex, Readable } from 'node:stream';
 import type { PlistDict, PlistValue } from '../protocols/index.js';
 
 /** One entry of the simulated device's file system (a backup "file record"). Times are seconds since the epoch. */
+/** What a simulated device does with the file data a restore sends it (SimDeviceOptions.restoreContent). */
+export type RestoreContent = 'disk' | 'hash' | 'size';
+
 export interface SimFileEntry {
   domain: string; // e.g. "HomeDomain", "CameraRollDomain", "AppDomain-com.example.app"
   relativePath: string; // "" for the domain root; no leading slash
@@ -37,10 +40,10 @@ export interface SimFileSystem {
   /**
    * Create or replace a file entry from data pushed in pieces (a restore receiving the host's blocks): the same
    * result as put() with a stream, without a stream pipeline per file. The entry appears at `end()`.
-   * `keep: false`: only the size and SHA-1 of the data are recorded (reading the file back then fails with
-   * SIM_CONTENT_NOT_KEPT); see SimDeviceOptions.restoreContent.
+   * `content` (default 'disk'): 'hash' records only the size and SHA-1 of the data, 'size' only its size (reading
+   * the file back then fails with SIM_CONTENT_NOT_KEPT); see SimDeviceOptions.restoreContent.
    */
-  putWriter?(entry: SimFileEntry, opts?: { keep?: boolean }): SimFileWriter;
+  putWriter?(entry: SimFileEntry, opts?: { content?: RestoreContent }): SimFileWriter;
   remove(domain: string, relativePath: string): Promise<void>;
   /** Delete everything (a wiped device). */
   wipe(): Promise<void>;
@@ -91,7 +94,7 @@ export interface SimDevice {
   readonly fs: SimFileSystem;
   faults: SimFaults;
   /** What a restore does with the file data it receives (SimDeviceOptions.restoreContent; default 'disk'). */
-  readonly restoreContent?: 'disk' | 'hash';
+  readonly restoreContent?: RestoreContent;
   /** Every mobilebackup2 request dict received, in order (tests assert on options). */
   readonly requests: PlistDict[];
   /** Posts a notification to every notification_proxy client observing `name`. */

@@ -1,5 +1,5 @@
 import type { DatasetName } from '../fs/index.js';
-import type { SimFaults } from '../types.js';
+import type { RestoreContent, SimFaults } from '../types.js';
 
 /** What the Trust dialog does when a host asks to pair. */
 export type SimTrustMode = 'accept' | 'deny' | { pendingAttempts: number };
@@ -27,9 +27,10 @@ export interface SimDeviceOptions {
   faults?: SimFaults;
   /**
    * What a restore does with the file data it receives: 'disk' (default) stores it, so it can be read and backed
-   * up again; 'hash' records each file's size and SHA-1 only — for the benchmark, where a device writing
-   * gigabytes to this machine's disk, while the host reads the backup from the same disk, would measure the disk
-   * rather than the host engines.
+   * up again; 'hash' records each file's size and SHA-1 only; 'size' records each file's size only — for the
+   * benchmark, where a device writing gigabytes to this machine's disk, while the host reads the backup from the
+   * same disk, would measure the disk rather than the host engines, and hashing every byte would make the device
+   * the slowest part of the restore.
    */
-  restoreContent?: 'disk' | 'hash';
+  restoreContent?: RestoreContent;
 }

@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { PlistDict, PlistValue } from '../../protocols/index.js';
-import type { SimDevice, SimFaults, SimFileSystem } from '../types.js';
+import type { RestoreContent, SimDevice, SimFaults, SimFileSystem } from '../types.js';
 import type { RsaKeyPair } from '../lockdownd/keys.js';
 import { AfcMediaTree } from '../services/afc-tree.js';
 import type { SimDeviceOptions, SimTrustMode } from './options.js';
@@ -39,7 +39,7 @@ export class SimulatedDevice extends EventEmitter implements SimDevice {
   readonly deviceId: number;
   readonly index: number;
   faults: SimFaults;
-  readonly restoreContent: 'disk' | 'hash';
+  readonly restoreContent: RestoreContent;
   readonly requests: PlistDict[] = [];
   readonly keys: RsaKeyPair;
   readonly connectionType: 'USB' | 'Network';

@@ -11,6 +11,7 @@ export type ContentRef =
   | { kind: 'gen'; seed: number; key: string } // generated on the fly (mocks/fs/generated-content.ts)
   | { kind: 'disk'; sha1: string } // stored under files/xx/<fileID>
   | { kind: 'hashed'; sha1: string } // received (restore with restoreContent 'hash'): its SHA-1 only, bytes not kept
+  | { kind: 'sized'; id: string } // received (restore with restoreContent 'size'): its size only; `id` is unique per put
   | { kind: 'empty' };
 
 export type JournalRecord =

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CodedError } from '../../protocols/errors.js';
-import type { SimFileEntry, SimFileSystem, SimFileWriter } from '../types.js';
+import type { RestoreContent, SimFileEntry, SimFileSystem, SimFileWriter } from '../types.js';
 import { buildDataset, type DatasetName } from '../datasets/index.js';
 import { fileId, fileIdPath } from '../manifest/file-id.js';
 import { generatedChunks, openGenerated } from './generated-content.js';
@@ -111,7 +111,9 @@ export class DiskSimFileSystem implements SimFileSystem {
   contentId(domain: string, relativePath: string): string | undefined {
     const c = this.recs.get(keyOf(domain, relativePath))?.content;
     if (!c) return undefined;
-    return c.kind === 'gen' ? `gen:${c.seed}:${c.key}` : c.kind === 'disk' || c.kind === 'hashed' ? `sha1:${c.sha1}` : 'empty';
+    if (c.kind === 'gen') return `gen:${c.seed}:${c.key}`;
+    if (c.kind === 'disk' || c.kind === 'hashed') return `sha1:${c.sha1}`;
+    return c.kind === 'sized' ? `received:${c.id}` : 'empty';
   }
 
   openRead(entry: SimFileEntry): Readable {
@@ -122,10 +124,12 @@ export class DiskSimFileSystem implements SimFileSystem {
     const c = r.content ?? { kind: 'empty' };
     if (c.kind === 'gen') return openGenerated(c, r.entry.size);
     if (c.kind === 'disk') return createReadStream(this.storedPath(r.entry), { highWaterMark: 64 * 1024 });
-    if (c.kind === 'hashed') {
+    if (c.kind === 'hashed' || c.kind === 'sized') {
       const err = new CodedError(
         'SIM_CONTENT_NOT_KEPT',
-        `${entry.domain}/${entry.relativePath} was restored with restoreContent 'hash': only its SHA-1 (${c.sha1}) was kept`,
+        c.kind === 'hashed'
+          ? `${entry.domain}/${entry.relativePath} was restored with restoreContent 'hash': only its SHA-1 (${c.sha1}) was kept`
+          : `${entry.domain}/${entry.relativePath} was restored with restoreContent 'size': only its size (${r.entry.size} bytes) was kept`,
       );
       return new Readable({
         read() {
@@ -152,10 +156,10 @@ export class DiskSimFileSystem implements SimFileSystem {
     return join(this.filesDir, fileIdPath(fileId(e.domain, e.relativePath)));
   }
 
-  putWriter(entry: SimFileEntry, opts: { keep?: boolean } = {}): SimFileWriter {
+  putWriter(entry: SimFileEntry, opts: { content?: RestoreContent } = {}): SimFileWriter {
     checkEntry(entry);
     if (entry.type !== 'file') throw new CodedError('SIM_FS_WRITE', `putWriter takes files only (${entry.domain}/${entry.relativePath})`);
-    if (opts.keep === false) return this.hashOnlyWriter(entry);
+    if (opts.content === 'hash' || opts.content === 'size') return this.recordOnlyWriter(entry, opts.content);
     const final = this.storedPath(entry);
     const tmp = join(this.filesDir, `.tmp-${randomBytes(6).toString('hex')}`);
     const failed = (err: unknown): CodedError =>
@@ -238,15 +242,18 @@ export class DiskSimFileSystem implements SimFileSystem {
     };
   }
 
-  /** putWriter with keep:false: the entry records the size and SHA-1 of what arrived; nothing touches the disk. */
-  private hashOnlyWriter(entry: SimFileEntry): SimFileWriter {
-    const hash = createHash('sha1');
+  /**
+   * putWriter with content 'hash' or 'size': the entry records the size (and for 'hash' the SHA-1) of what
+   * arrived; nothing touches the disk, and with 'size' the bytes are not even read.
+   */
+  private recordOnlyWriter(entry: SimFileEntry, content: 'hash' | 'size'): SimFileWriter {
+    const hash = content === 'hash' ? createHash('sha1') : undefined;
     let size = 0;
     let open = true;
     return {
       write: (data) => {
         if (!open) throw new CodedError('SIM_FS_WRITE', `the writer of ${entry.domain}/${entry.relativePath} is closed`);
-        hash.update(data);
+        hash?.update(data);
         size += data.length;
       },
       end: async () => {
@@ -256,7 +263,8 @@ export class DiskSimFileSystem implements SimFileSystem {
         delete e.target;
         const old = this.recs.get(keyOf(entry.domain, entry.relativePath));
         if (old?.content?.kind === 'disk') await unlink(this.storedPath(e)).catch(() => undefined);
-        this.record(e, size === 0 ? { kind: 'empty' } : { kind: 'hashed', sha1: hash.digest('hex') });
+        if (size === 0) this.record(e, { kind: 'empty' });
+        else this.record(e, hash ? { kind: 'hashed', sha1: hash.digest('hex') } : { kind: 'sized', id: randomBytes(8).toString('hex') });
       },
       abort: () => {
         open = false;

@@ -94,11 +94,11 @@ describe('SimFileSystem operations', () => {
     expect([...(fs.contentChunks?.(fs.get('HomeDomain', 'Media/empty') as SimFileEntry) ?? ['not iterable'])]).toEqual([]);
   });
 
-  it("putWriter with keep:false records size and SHA-1 only; reading the file back fails with SIM_CONTENT_NOT_KEPT", async () => {
+  it("putWriter with content 'hash' records size and SHA-1 only; reading the file back fails with SIM_CONTENT_NOT_KEPT", async () => {
     const dir = await tempDir();
     const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
     const data = Buffer.from('restored bytes '.repeat(5000));
-    const w = fs.putWriter!(fileEntry('Documents/kept-as-hash.txt', 0), { keep: false });
+    const w = fs.putWriter!(fileEntry('Documents/kept-as-hash.txt', 0), { content: 'hash' });
     w.write(data.subarray(0, 100));
     w.write(data.subarray(100));
     await w.end();
@@ -107,6 +107,26 @@ describe('SimFileSystem operations', () => {
     await expect(readAll(fs, fs.get('HomeDomain', 'Documents/kept-as-hash.txt') as SimFileEntry)).rejects.toMatchObject({
       code: 'SIM_CONTENT_NOT_KEPT',
     });
+  });
+
+  it("putWriter with content 'size' records the size only, a new content id per put; reading back fails with SIM_CONTENT_NOT_KEPT", async () => {
+    const fs = await openSimFileSystem({ stateDir: await tempDir(), dataset: 'tiny' });
+    const put = async (parts: Buffer[]): Promise<string | undefined> => {
+      const w = fs.putWriter!(fileEntry('Documents/kept-as-size.bin', 0), { content: 'size' });
+      for (const p of parts) w.write(p);
+      await w.end();
+      return fs.contentId?.('HomeDomain', 'Documents/kept-as-size.bin');
+    };
+    const first = await put([Buffer.alloc(70_000, 1), Buffer.alloc(30_000, 2)]);
+    expect(fs.get('HomeDomain', 'Documents/kept-as-size.bin')?.size).toBe(100_000);
+    expect(first).toMatch(/^received:[0-9a-f]{16}$/);
+    const second = await put([Buffer.alloc(100_000, 1)]);
+    expect(second).not.toBe(first); // same size, but a new put: the content may have changed
+    await expect(readAll(fs, fs.get('HomeDomain', 'Documents/kept-as-size.bin') as SimFileEntry)).rejects.toMatchObject({
+      code: 'SIM_CONTENT_NOT_KEPT',
+      message: expect.stringContaining("restoreContent 'size'"),
+    });
+    expect(await put([])).toBe('empty');
   });
 
   it('metadata-only put keeps content; invalid paths are refused; missing files cannot be opened', async () => {

@@ -108,7 +108,7 @@ export async function restore(ctx: CommandContext): Promise<CommandResult> {
           bytes += entry.size;
           done++;
         };
-        if (device.fs.putWriter) return writerSink(device.fs.putWriter(entry, { keep: device.restoreContent !== 'hash' }), stored);
+        if (device.fs.putWriter) return writerSink(device.fs.putWriter(entry, { content: device.restoreContent }), stored);
         return streamSink(async (stream) => {
           await device.fs.put(entry, stream);
           stored();
