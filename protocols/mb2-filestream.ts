@@ -243,13 +243,25 @@ export function encodeStreamName(name: string): Buffer {
 
 /** The 5-byte header of a FILE_DATA block carrying `length` bytes (write it, then the data, to avoid a copy). */
 export function encodeDataBlockHeader(length: number): Buffer {
+  const out = Buffer.allocUnsafe(DATA_BLOCK_HEADER_BYTES);
+  writeDataBlockHeader(out, 0, length);
+  return out;
+}
+
+/** Bytes in a data block's header (u32be length incl. the code byte, then the code). */
+export const DATA_BLOCK_HEADER_BYTES = 5;
+
+/** encodeDataBlockHeader written into `target` at `offset` (for senders that lay blocks out in one buffer). */
+export function writeDataBlockHeader(target: Uint8Array, offset: number, length: number): void {
   if (!Number.isInteger(length) || length < 0 || length >= 0xffffffff) {
     throw new ProtocolError('FRAME_TOO_LARGE', `data block of ${length} bytes cannot be framed`);
   }
-  const out = Buffer.allocUnsafe(5);
-  out.writeUInt32BE(length + 1, 0);
-  out[4] = FileBlockCode.FileData;
-  return out;
+  const v = length + 1;
+  target[offset] = v >>> 24;
+  target[offset + 1] = (v >>> 16) & 0xff;
+  target[offset + 2] = (v >>> 8) & 0xff;
+  target[offset + 3] = v & 0xff;
+  target[offset + 4] = FileBlockCode.FileData;
 }
 
 /** `00 00 00 01 00`: end of one file. */
