@@ -14,6 +14,8 @@ import {
   dlVersionsOk,
   dlMessageName,
   encodeDLMessage,
+  encodeErrorBlock,
+  FileBlockCode,
   PlistReal,
   readProcessMessage,
   readVersionExchange,
@@ -174,4 +176,14 @@ export function readBackupFile(root: string, devicePath: string): Buffer | undef
   } catch {
     return undefined;
   }
+}
+
+/** The error block a host sends for a requested file it does not have, and that file's entry in the −13 status. */
+export const NOT_FOUND_BLOCK = encodeErrorBlock(FileBlockCode.ErrorLocal, 'No such file or directory');
+export const NOT_FOUND_STATUS: PlistDict = { DLFileErrorString: 'No such file or directory', DLFileErrorCode: -6 };
+
+/** The status that follows a DownloadFiles stream: success, or −13 "Multi status" listing the files not sent. */
+export function downloadStatus(failed: PlistDict): Buffer {
+  const ok = Object.keys(failed).length === 0;
+  return encodeDLMessage(ok ? dlStatusResponse(0, undefined, {}) : dlStatusResponse(-13, 'Multi status', failed));
 }

@@ -12,18 +12,25 @@ import type { Duplex } from 'node:stream';
 import {
   DLName,
   dlMessageName,
-  dlStatusResponse,
   encodeDataBlockHeader,
-  encodeDLMessage,
-  encodeErrorBlock,
   encodeStreamName,
   encodeStreamTerminator,
   encodeSuccessBlock,
-  FileBlockCode,
   MB2_HOST_BLOCK_SIZE,
   type PlistDict,
 } from '../protocols/index.js';
-import { answerOther, finalErrorCode, readBackupFile, receive, underRoot, withMb2Session, write } from './mb2-host.js';
+import {
+  answerOther,
+  downloadStatus,
+  finalErrorCode,
+  NOT_FOUND_BLOCK,
+  NOT_FOUND_STATUS,
+  readBackupFile,
+  receive,
+  underRoot,
+  withMb2Session,
+  write,
+} from './mb2-host.js';
 import type { SinkResult } from './sink.js';
 
 /** Files the device reads as the backup's description; they are sent as they are. */
@@ -98,13 +105,12 @@ async function answerDownload(stream: Duplex, paths: string[], root: string, cou
         continue;
       }
     }
-    add(encodeErrorBlock(FileBlockCode.ErrorLocal, 'No such file or directory'));
-    failed[p] = { DLFileErrorString: 'No such file or directory', DLFileErrorCode: -6 };
+    add(NOT_FOUND_BLOCK);
+    failed[p] = NOT_FOUND_STATUS;
   }
   add(encodeStreamTerminator());
   await flush();
-  const ok = Object.keys(failed).length === 0;
-  await write(stream, encodeDLMessage(ok ? dlStatusResponse(0, undefined, {}) : dlStatusResponse(-13, 'Multi status', failed)));
+  await write(stream, downloadStatus(failed));
 }
 
 /** Restore the backup of `udid` under `root` (`root/<udid>/…`) into the device; system files too, no reboot. */

@@ -15,16 +15,26 @@ import {
   dlStatusResponse,
   encodeDataBlockHeader,
   encodeDLMessage,
-  encodeErrorBlock,
   encodeStreamName,
   encodeStreamTerminator,
   encodeSuccessBlock,
-  FileBlockCode,
   MB2_HOST_BLOCK_SIZE,
   UploadStreamDecoder,
   type PlistDict,
 } from '../protocols/index.js';
-import { answerOther, finalErrorCode, readBackupFile, receive, underRoot, withMb2Session, write, type ChunkSource } from './mb2-host.js';
+import {
+  answerOther,
+  downloadStatus,
+  finalErrorCode,
+  NOT_FOUND_BLOCK,
+  NOT_FOUND_STATUS,
+  readBackupFile,
+  receive,
+  underRoot,
+  withMb2Session,
+  write,
+  type ChunkSource,
+} from './mb2-host.js';
 
 export interface SinkResult {
   files: number;
@@ -103,13 +113,12 @@ async function answerDownload(stream: Duplex, paths: string[], from: string | un
       parts.push(encodeSuccessBlock());
       continue;
     }
-    parts.push(encodeErrorBlock(FileBlockCode.ErrorLocal, 'No such file or directory'));
-    failed[p] = { DLFileErrorString: 'No such file or directory', DLFileErrorCode: -6 };
+    parts.push(NOT_FOUND_BLOCK);
+    failed[p] = NOT_FOUND_STATUS;
   }
   parts.push(encodeStreamTerminator());
   await write(stream, Buffer.concat(parts));
-  const ok = Object.keys(failed).length === 0;
-  await write(stream, encodeDLMessage(ok ? dlStatusResponse(0, undefined, {}) : dlStatusResponse(-13, 'Multi status', failed)));
+  await write(stream, downloadStatus(failed));
 }
 
 export async function sinkBackup(udid: string, muxAddress?: string, from?: string): Promise<SinkResult> {
