@@ -38,8 +38,8 @@ const METADATA_NAMES = new Set(['Status.plist', 'Manifest.plist', 'Manifest.db',
 /** Stream bytes gathered into one socket write (corked pieces, no copy). */
 const WRITE_BYTES = 1024 * 1024;
 
-/** The bytes every data file is made of (only its length matters to the device, which hashes what it gets). */
-const FILLER = Buffer.alloc(WRITE_BYTES, 0x5a);
+/** One block of the byte every data file is made of (only the length matters: the device counts what it gets). */
+const FILLER = Buffer.alloc(MB2_HOST_BLOCK_SIZE, 0x5a);
 
 function writev(stream: Duplex, parts: Buffer[]): Promise<void> {
   stream.cork();
@@ -77,12 +77,12 @@ async function answerDownload(stream: Duplex, paths: string[], root: string, cou
     pending = 0;
     await writev(stream, out);
   };
-  const sendBlocks = async (data: Buffer, length: number): Promise<void> => {
-    for (let at = 0; at < length; ) {
+  /** `length` bytes as 32 KiB blocks; `bytesAt(at, n)` gives the n bytes at offset `at`. */
+  const sendBlocks = async (length: number, bytesAt: (at: number, n: number) => Buffer): Promise<void> => {
+    for (let at = 0; at < length; at += MB2_HOST_BLOCK_SIZE) {
       const n = Math.min(MB2_HOST_BLOCK_SIZE, length - at);
       add(encodeDataBlockHeader(n));
-      add(data.subarray(at % data.length, (at % data.length) + n));
-      at += n;
+      add(bytesAt(at, n));
       if (pending >= WRITE_BYTES) await flush();
     }
   };
@@ -91,14 +91,14 @@ async function answerDownload(stream: Duplex, paths: string[], root: string, cou
     if (METADATA_NAMES.has(basename(p))) {
       const data = readBackupFile(root, p);
       if (data) {
-        await sendBlocks(data, data.length);
+        await sendBlocks(data.length, (at, n) => data.subarray(at, at + n));
         add(encodeSuccessBlock());
         continue;
       }
     } else {
       const size = dataFileSize(root, p);
       if (size !== undefined) {
-        await sendBlocks(FILLER, size);
+        await sendBlocks(size, (_at, n) => FILLER.subarray(0, n));
         add(encodeSuccessBlock());
         counts.files++;
         counts.bytes += size;
