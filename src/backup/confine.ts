@@ -1,4 +1,5 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
 import { join, relative, sep, isAbsolute } from 'node:path';
 import { IBackupError } from '../errors.js';
 import type { DevicePathResolver, PathUse } from '../services/mobilebackup2/index.js';
@@ -63,7 +64,7 @@ export class ConfinedPathResolver implements DevicePathResolver {
     for (let i = 0; i < segments.length - 1; i++) {
       dir = join(dir, segments[i]!);
       if (this.checkedDirs.has(dir)) continue;
-      const kind = await this.kindOf(dir);
+      const kind = this.kindOf(dir);
       if (kind === 'missing') break;
       if (kind === 'symlink') await this.checkLinkTarget(dir, devicePath);
       else this.checkedDirs.add(dir);
@@ -71,7 +72,7 @@ export class ConfinedPathResolver implements DevicePathResolver {
     // The last segment matters only when it is followed (read, list, mkdir); writes and removals replace or
     // delete the link itself.
     if (segments.length > 0 && (use === 'read' || use === 'list' || use === 'mkdir')) {
-      if ((await this.kindOf(target)) === 'symlink') await this.checkLinkTarget(target, devicePath);
+      if (this.kindOf(target) === 'symlink') await this.checkLinkTarget(target, devicePath);
     }
     return target;
   }
@@ -80,9 +81,9 @@ export class ConfinedPathResolver implements DevicePathResolver {
     this.checkedDirs.clear();
   }
 
-  private async kindOf(p: string): Promise<'missing' | 'symlink' | 'other'> {
+  private kindOf(p: string): 'missing' | 'symlink' | 'other' {
     try {
-      return (await lstat(p)).isSymbolicLink() ? 'symlink' : 'other';
+      return lstatSync(p).isSymbolicLink() ? 'symlink' : 'other';
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return 'missing';
       throw err;

@@ -81,6 +81,40 @@ describe('DownloadFiles', () => {
     expect((await pair.device.receiveStatus()).code).toBe(0);
     await finish(loop);
   });
+
+  it('sends many files of every block and read-piece boundary size byte for byte (reads overlap the sending)', async () => {
+    const KiB = 1024;
+    const MiB = 1024 * KiB;
+    const sizes = [0, 1, 32 * KiB - 1, 32 * KiB, 32 * KiB + 1, MiB - 1, MiB, MiB + 1, 2 * MiB + 5, 3 * MiB + 32 * KiB, 7, 0, 64 * KiB, 9 * MiB + 3];
+    const names: string[] = [];
+    const contents: Buffer[] = [];
+    for (const [i, size] of sizes.entries()) {
+      // Different bytes in every file and every position: a read buffer reused before its bytes left would show.
+      const data = Buffer.alloc(size);
+      for (let k = 0; k < size; k++) data[k] = (k * 7 + i * 13 + (k >> 15)) & 0xff;
+      await writeFile(join(stage, `f${i}`), data);
+      names.push(`${UDID}/f${i}`);
+      contents.push(data);
+    }
+    const loop = startLoop();
+    // The device stops reading until the host has bytes waiting in its own socket buffer (the kernel's is full):
+    // from then on the host must not reuse a read buffer whose bytes are still waiting there.
+    pair.device.socket.pause();
+    pair.device.send(dlDownloadFiles(names));
+    for (let waited = 0; pair.host.writableLength === 0 && waited < 500; waited++) await new Promise((r) => setTimeout(r, 10));
+    expect(pair.host.writableLength).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 50));
+    pair.device.socket.resume();
+    const files = await pair.device.receiveDownloadStream();
+    expect(files.map((f) => f.path)).toEqual(names);
+    files.forEach((f, i) => {
+      expect(f.error).toBeUndefined();
+      expect(f.data.length).toBe(sizes[i]);
+      expect(f.data.equals(contents[i]!)).toBe(true);
+    });
+    expect((await pair.device.receiveStatus()).code).toBe(0);
+    await finish(loop);
+  });
 });
 
 describe('UploadFiles', () => {

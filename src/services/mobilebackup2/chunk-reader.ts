@@ -177,6 +177,8 @@ export class ChunkReader extends QueuedChunks implements ByteReader {
 /**
  * Write with backpressure: resolves once the stream accepted the bytes (after 'drain' if its buffer was full).
  * Several pieces are written corked, so they leave in one system call (and one TLS record run) instead of one each.
+ * With `queueUpTo`, it resolves at once while no more than that many bytes wait in the stream (the caller bounds
+ * its memory itself, e.g. with `onReleased`), so it can prepare the next bytes while these are being sent.
  */
 export async function writeWithBackpressure(
   stream: Duplex,
@@ -184,6 +186,7 @@ export async function writeWithBackpressure(
   signal?: AbortSignal,
   /** Called once the stream is done with the bytes (handed to the kernel, or failed): their memory may be reused. */
   onReleased?: () => void,
+  queueUpTo = 0,
 ): Promise<void> {
   if (stream.destroyed || stream.writableEnded) {
     throw new IBackupError('DEVICE_DISCONNECTED', 'The connection to the device is closed.', {
@@ -201,7 +204,7 @@ export async function writeWithBackpressure(
   } finally {
     stream.uncork();
   }
-  if (accepted) return;
+  if (accepted || stream.writableLength <= queueUpTo) return;
   signal?.throwIfAborted();
   await new Promise<void>((resolve, reject) => {
     const cleanup = (): void => {

@@ -19,6 +19,8 @@ import { DirectChunkReader } from './direct-chunk-reader.js';
 export const DL_HOST_VERSION_MAJOR = 400;
 
 const EMPTY = Buffer.alloc(0);
+/** Bytes `queue` lets wait in the socket's buffer before it waits for 'drain'. */
+const QUEUE_LIMIT = 4 * 1024 * 1024;
 
 /**
  * A DeviceLink connection over any Duplex (plain socket or TLS): framed plist-array messages, plus the switch to
@@ -62,6 +64,15 @@ export class DeviceLinkConnection {
    */
   async write(bytes: Uint8Array | readonly Uint8Array[], signal?: AbortSignal, onReleased?: () => void): Promise<void> {
     await writeWithBackpressure(this.stream, bytes, signal, onReleased);
+  }
+
+  /**
+   * Like write, but resolves at once while at most QUEUE_LIMIT bytes wait to be sent: the caller reads the next
+   * piece of a file while this one goes out. Its memory stays bounded by `onReleased` (buffers reused only once
+   * released) and by the limit (e.g. many empty files' names and end blocks).
+   */
+  async queue(bytes: Uint8Array | readonly Uint8Array[], signal?: AbortSignal, onReleased?: () => void): Promise<void> {
+    await writeWithBackpressure(this.stream, bytes, signal, onReleased, QUEUE_LIMIT);
   }
 
   /**
