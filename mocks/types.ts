@@ -56,7 +56,7 @@ export interface SimFileSystem {
 
 /** See SimFileSystem.putWriter. */
 export interface SimFileWriter {
-  /** Take a piece (kept, not copied, until it is written: do not modify it afterwards). */
+  /** Take a piece. It may be a view into a reused read buffer: valid during the call only (copied if kept). */
   write(data: Buffer): void;
   /** Store what was written and create/replace the entry. */
   end(): Promise<void>;

@@ -1,7 +1,7 @@
 // The simulated device's file system: entries in memory (rebuilt from dataset + journal on open), stored file
 // content under <stateDir>/files/xx/<fileID>, generated content produced on demand.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -173,21 +173,14 @@ export class DiskSimFileSystem implements SimFileSystem {
     }
     const hash = createHash('sha1');
     let size = 0;
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    // Pieces are gathered and written synchronously a MiB at a time: far cheaper than a stream pipeline and an
-    // asynchronous write per 32 KiB block.
+    // Pieces are copied into one buffer and written synchronously a MiB at a time: far cheaper than a stream
+    // pipeline and an asynchronous write per 32 KiB block. Copied, because a piece may be a view into a reused
+    // socket read buffer.
+    const staging = Buffer.allocUnsafe(1024 * 1024);
+    let used = 0;
     const flush = (): void => {
-      let bufs = pending;
-      pending = [];
-      pendingBytes = 0;
-      while (bufs.length > 0) {
-        let n = writevSync(fd!, bufs.slice(0, 512));
-        let i = 0;
-        while (i < bufs.length && n >= bufs[i]!.length) n -= bufs[i++]!.length;
-        bufs = bufs.slice(i);
-        if (n > 0 && bufs.length > 0) bufs[0] = bufs[0]!.subarray(n);
-      }
+      for (let at = 0; at < used; ) at += writeSync(fd!, staging, at, used - at);
+      used = 0;
     };
     const close = (): void => {
       if (fd === undefined) return;
@@ -212,11 +205,13 @@ export class DiskSimFileSystem implements SimFileSystem {
         if (fd === undefined) throw failed(new Error('the writer is closed'));
         hash.update(data);
         size += data.length;
-        pending.push(data);
-        pendingBytes += data.length;
-        if (pendingBytes < 1024 * 1024) return;
         try {
-          flush();
+          for (let at = 0; at < data.length; ) {
+            const n = data.copy(staging, used, at);
+            used += n;
+            at += n;
+            if (used === staging.length) flush();
+          }
         } catch (err) {
           abort();
           throw failed(err);

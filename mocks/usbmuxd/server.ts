@@ -18,6 +18,7 @@ import type { SimulatedDevice } from '../device/sim-device.js';
 import type { SimLogger } from '../logger.js';
 import { attachedMessage } from './device-record.js';
 import type { PairRecordStore } from './pair-record-store.js';
+import { withReusedReads } from './reused-reads.js';
 
 /** Decides where a Connect goes: a function taking the socket, or undefined to refuse (Result 3). */
 export type ConnectRouter = (device: SimulatedDevice, port: number) => ((socket: net.Socket) => void) | undefined;
@@ -95,7 +96,8 @@ export class UsbmuxdServer {
   }
 
   private makeServer(): net.Server {
-    const server = net.createServer((socket) => this.accept(socket));
+    // Paused until its reads are moved to a reused buffer (withReusedReads).
+    const server = net.createServer({ pauseOnConnect: true }, (socket) => this.accept(withReusedReads(socket)));
     this.servers.push(server);
     return server;
   }

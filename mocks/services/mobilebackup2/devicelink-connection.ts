@@ -19,6 +19,7 @@ import {
   type DLStatusResponse,
   type DownloadStreamEvent,
 } from '../../../protocols/index.js';
+import { reusedReadsOf, type ReusedReads } from '../../usbmuxd/reused-reads.js';
 import { HostGoneError } from './errors.js';
 
 /**
@@ -221,17 +222,48 @@ export class DeviceLinkConnection {
     return this.receiveStatus();
   }
 
-  /** After DLMessageDownloadFiles: read the host's file stream, handing each event to `onEvent` in order. */
+  /**
+   * After DLMessageDownloadFiles: read the host's file stream, handing each event to `onEvent` in order. On a
+   * socket with reused reads the data events are views into the read buffer: `onEvent` must be done with them
+   * when its promise settles, and the decoder copies what it keeps (`retain`) before the next read.
+   */
   async readDownloadStream(onEvent: (ev: DownloadStreamEvent) => Promise<void> | void): Promise<void> {
     const stream = new DownloadStreamDecoder({ maxBlockBytes: 1024 * 1024 });
+    const reused = reusedReadsOf(this.conn);
     let events = stream.push(this.messages.rest());
-    for (;;) {
-      for (const ev of events) await onEvent(ev);
-      if (stream.done) break;
-      events = stream.push(await this.nextChunk());
+    try {
+      for (;;) {
+        for (const ev of events) await onEvent(ev);
+        if (stream.done) break;
+        if (reused) {
+          stream.retain();
+          events = stream.push(await this.nextView(reused));
+        } else {
+          events = stream.push(await this.nextChunk());
+        }
+      }
+    } finally {
+      reused?.release();
     }
     const rest = stream.rest();
-    if (rest.length > 0) this.carry = rest;
+    if (rest.length > 0) this.carry = reused ? Buffer.from(rest) : rest;
+  }
+
+  /** Like nextChunk, for reused reads: a view valid until the next read. */
+  private async nextView(reused: ReusedReads): Promise<Buffer> {
+    if (this.carry) {
+      const c = this.carry;
+      this.carry = undefined;
+      return c;
+    }
+    let view: Buffer | null;
+    try {
+      view = await reused.take();
+    } catch (err) {
+      throw new HostGoneError(`mobilebackup2 connection failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (view === null) throw new HostGoneError('the host closed the mobilebackup2 connection');
+    return view;
   }
 
   /**

@@ -10,6 +10,7 @@ import { HostGoneError } from './errors.js';
 
 /** Where one downloaded file goes. */
 export interface DownloadSink {
+  /** `data` may be a view into a reused read buffer: valid until the returned promise settles (copy what is kept). */
   write(data: Buffer): Promise<void> | void;
   end(): Promise<void> | void;
   /** The host could not send the file (or the stream broke off). */
@@ -29,7 +30,8 @@ export function streamSink(consume: (stream: PassThrough) => Promise<void>): Dow
   done.catch(() => undefined);
   return {
     async write(data) {
-      if (!pass.write(data)) await Promise.race([once(pass, 'drain'), done]);
+      // Copied: the stream keeps it after this call returns.
+      if (!pass.write(Buffer.from(data))) await Promise.race([once(pass, 'drain'), done]);
     },
     async end() {
       pass.end();
