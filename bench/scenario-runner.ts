@@ -197,11 +197,11 @@ async function startSim(ctx: RunContext, spec: ScenarioSpec, devices: number): P
     devices,
     sessionSSL: spec.variant !== 'plain',
     serviceSSL: spec.variant === 'tls',
-    // Receiving a restore, the simulator gets every socket read in a new 64 KiB Buffer (a server-side socket has
-    // no reusable read buffer); with V8's default young generation those buffers were freed only by full
-    // collections of its large heap, which took more of its CPU than the SHA-1 of the data and made the simulator
-    // the bottleneck of both tools. A 1 MB young generation frees them in cheap scavenges (restore: simulator CPU
-    // 39 → 23 s, wall 43 → 35 s for ours). Serving backups it is slower (many: sink 2.0 → 3.0 s), so restore only.
+    // A 1 MB young generation for the restore's simulator. Chosen when the simulator got every socket read in a
+    // new 64 KiB Buffer (freed only by full collections of its large heap: simulator CPU 39 → 23 s with it). Its
+    // reads now land in one reused buffer (mocks/usbmuxd/reused-reads.ts) and alternating runs showed the same
+    // simulator CPU with and without it, but two restore runs without it came out lower (1.23×, 1.36× vs
+    // 1.57–1.66×; within this VM's noise), so it stays. Serving backups it is slower (many: sink 2.0 → 3.0 s).
     nodeFlags: spec.kind === 'restore' ? ['--max-semi-space-size=1'] : [],
   });
   return { sim, dir };
