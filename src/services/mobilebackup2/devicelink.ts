@@ -58,18 +58,16 @@ export class DeviceLinkConnection {
     await writeWithBackpressure(this.stream, encodeDLMessage(msg, 'binary'), signal);
   }
 
-  /**
-   * Raw bytes (file stream blocks) with backpressure; several pieces go out corked, as one write. `onReleased`
-   * runs once the socket no longer needs the bytes (so a caller can reuse their buffer).
-   */
-  async write(bytes: Uint8Array | readonly Uint8Array[], signal?: AbortSignal, onReleased?: () => void): Promise<void> {
-    await writeWithBackpressure(this.stream, bytes, signal, onReleased);
+  /** Raw bytes (file stream blocks) with backpressure; several pieces go out corked, as one write. */
+  async write(bytes: Uint8Array | readonly Uint8Array[], signal?: AbortSignal): Promise<void> {
+    await writeWithBackpressure(this.stream, bytes, signal);
   }
 
   /**
    * Like write, but resolves at once while at most QUEUE_LIMIT bytes wait to be sent: the caller reads the next
-   * piece of a file while this one goes out. Its memory stays bounded by `onReleased` (buffers reused only once
-   * released) and by the limit (e.g. many empty files' names and end blocks).
+   * piece of a file while this one goes out. `onReleased` runs once the socket no longer needs the bytes (so the
+   * caller can reuse their buffer); memory stays bounded by that and by the limit (e.g. many empty files' names
+   * and end blocks).
    */
   async queue(bytes: Uint8Array | readonly Uint8Array[], signal?: AbortSignal, onReleased?: () => void): Promise<void> {
     await writeWithBackpressure(this.stream, bytes, signal, onReleased, QUEUE_LIMIT);
