@@ -2,10 +2,10 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { PlistDict, PlistValue } from '../protocols/index.js';
 
-/** One entry of the simulated device's file system (a backup "file record"). Times are seconds since the epoch. */
 /** What a simulated device does with the file data a restore sends it (SimDeviceOptions.restoreContent). */
 export type RestoreContent = 'disk' | 'hash' | 'size';
 
+/** One entry of the simulated device's file system (a backup "file record"). Times are seconds since the epoch. */
 export interface SimFileEntry {
   domain: string; // e.g. "HomeDomain", "CameraRollDomain", "AppDomain-com.example.app"
   relativePath: string; // "" for the domain root; no leading slash
