@@ -143,20 +143,29 @@ export class DeviceLinkConnection {
     return this.closed;
   }
 
-  private async nextChunk(): Promise<Buffer> {
+  /**
+   * The next bytes from the host: an owned chunk from the socket's iterator, or with `reused` a view into the
+   * reused read buffer, valid until the next read.
+   */
+  private async nextChunk(reused?: ReusedReads): Promise<Buffer> {
     if (this.carry) {
       const c = this.carry;
       this.carry = undefined;
       return c;
     }
-    let r: IteratorResult<Buffer>;
+    let chunk: Buffer | null;
     try {
-      r = await this.iterator.next();
+      if (reused) {
+        chunk = await reused.take();
+      } else {
+        const r = await this.iterator.next();
+        chunk = r.done === true ? null : r.value;
+      }
     } catch (err) {
       throw new HostGoneError(`mobilebackup2 connection failed: ${(err as Error).message}`, { cause: err });
     }
-    if (r.done) throw new HostGoneError('the host closed the mobilebackup2 connection');
-    return r.value;
+    if (chunk === null) throw new HostGoneError('the host closed the mobilebackup2 connection');
+    return chunk;
   }
 
   private checkOpen(): void {
@@ -235,35 +244,14 @@ export class DeviceLinkConnection {
       for (;;) {
         for (const ev of events) await onEvent(ev);
         if (stream.done) break;
-        if (reused) {
-          stream.retain();
-          events = stream.push(await this.nextView(reused));
-        } else {
-          events = stream.push(await this.nextChunk());
-        }
+        if (reused) stream.retain();
+        events = stream.push(await this.nextChunk(reused));
       }
     } finally {
       reused?.release();
     }
     const rest = stream.rest();
     if (rest.length > 0) this.carry = reused ? Buffer.from(rest) : rest;
-  }
-
-  /** Like nextChunk, for reused reads: a view valid until the next read. */
-  private async nextView(reused: ReusedReads): Promise<Buffer> {
-    if (this.carry) {
-      const c = this.carry;
-      this.carry = undefined;
-      return c;
-    }
-    let view: Buffer | null;
-    try {
-      view = await reused.take();
-    } catch (err) {
-      throw new HostGoneError(`mobilebackup2 connection failed: ${(err as Error).message}`, { cause: err });
-    }
-    if (view === null) throw new HostGoneError('the host closed the mobilebackup2 connection');
-    return view;
   }
 
   /**
