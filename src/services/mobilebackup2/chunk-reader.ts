@@ -45,19 +45,33 @@ export abstract class QueuedChunks {
   private stopped = false;
   private ended = false;
   protected failure: Error | undefined;
-  private wake: (() => void) | undefined;
+  /** The pending `next()`, waiting for a chunk. */
+  private waiter: { resolve: () => void; reject: (reason: unknown) => void } | undefined;
   private watched: Duplex | undefined;
+  /**
+   * The abort signal `next()` last waited with. Its one listener stays registered between waits (until another
+   * signal is used or the stream ends): adding and removing an EventTarget listener for every chunk cost ≈ 10 %
+   * of the main thread when a service-TLS stream delivers 16 KiB records one by one.
+   */
+  private abortSignal: AbortSignal | undefined;
+  private readonly onAbort = (): void => {
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.reject(this.abortSignal?.reason);
+  };
 
   /** Watch the stream's end and errors (the chunks themselves arrive through `enqueue`). */
   protected watch(stream: Duplex, lost?: () => void): void {
     this.watched = stream;
     stream.on('end', () => {
       this.ended = true;
+      this.listenForAbort(undefined);
       this.wakeUp();
       lost?.();
     });
     stream.on('close', () => {
       this.ended = true;
+      this.listenForAbort(undefined);
       this.wakeUp();
       lost?.();
     });
@@ -77,9 +91,16 @@ export abstract class QueuedChunks {
   protected abstract startReading(): void;
 
   private wakeUp(): void {
-    const w = this.wake;
-    this.wake = undefined;
-    w?.();
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.resolve();
+  }
+
+  private listenForAbort(signal: AbortSignal | undefined): void {
+    if (signal === this.abortSignal) return;
+    this.abortSignal?.removeEventListener('abort', this.onAbort);
+    this.abortSignal = signal;
+    signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
   /** Queue a received chunk; false when reading was stopped because the read-ahead is full. */
@@ -123,16 +144,9 @@ export abstract class QueuedChunks {
       if (this.failure) throw connectionFailed(this.failure);
       if (this.gone) return null;
       signal?.throwIfAborted();
+      this.listenForAbort(signal);
       await new Promise<void>((resolve, reject) => {
-        const onAbort = (): void => {
-          this.wake = undefined;
-          reject(signal?.reason);
-        };
-        this.wake = () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        };
-        signal?.addEventListener('abort', onAbort, { once: true });
+        this.waiter = { resolve, reject };
       });
     }
   }
