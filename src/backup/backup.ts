@@ -20,10 +20,10 @@ import type { BackupEvent, BackupPhase, BackupResult } from './events.js';
 import { buildInfoPlist, missingLockdownKeys } from './info-plist.js';
 import { deviceResultError } from './mb-errors.js';
 import { defaultBackupRoot } from './offline/backup-root.js';
-import { ProgressTracker } from './progress.js';
+import { operationEvents } from './operation-events.js';
 import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
-import { bounded, safeListener } from './bounded.js';
+import { bounded } from './bounded.js';
 import { watchSyncNotifications } from './sync-notifications.js';
 
 export interface BackupOptions {
@@ -80,11 +80,8 @@ function assertFolderName(name: string): void {
 export async function backup(options: BackupOptions = {}): Promise<BackupResult> {
   const log = layerLogger('backup');
   const started = performance.now();
-  const emit = safeListener<BackupEvent>(options.onEvent, log, 'backup');
-  const phase = (p: BackupPhase): void => {
-    log.info({ phase: p }, PHASE_TEXT[p]);
-    emit({ type: 'phase', phase: p, message: PHASE_TEXT[p] });
-  };
+  const { emit, phase, tracker, progress: emitProgress } =
+    operationEvents<BackupEvent, BackupPhase>('backup', log, PHASE_TEXT, options);
 
   // Internal cancellation: the caller's signal, or the device's syncCancelRequest.
   const internal = new AbortController();
@@ -103,16 +100,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   /** Set when getting the staging folder ready failed (that error is the one reported, not the abort it caused). */
   let stagingFailure: { err: unknown } | undefined;
 
-  const tracker = new ProgressTracker();
   let filesFailed = 0;
-  let lastProgressAt = 0;
-  const progressInterval = options.progressIntervalMs ?? 200;
-  const emitProgress = (force = false): void => {
-    const t = performance.now();
-    if (!force && t - lastProgressAt < progressInterval) return;
-    lastProgressAt = t;
-    emit({ type: 'progress', ...tracker.snapshot() });
-  };
 
   try {
     if (options.sourceUdid !== undefined) assertFolderName(options.sourceUdid);

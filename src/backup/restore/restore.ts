@@ -13,7 +13,7 @@ import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient } from '../../servi
 import type { MuxListener } from '../../transport/index.js';
 import { watchSyncNotifications } from '../sync-notifications.js';
 import { defaultBackupRoot } from '../offline/backup-root.js';
-import { ProgressTracker } from '../progress.js';
+import { operationEvents } from '../operation-events.js';
 import { SyncLock } from '../sync-lock.js';
 import { RebootWatch } from './await-reboot.js';
 import type { RestoreEvent, RestorePhase, RestoreResult } from './events.js';
@@ -23,7 +23,7 @@ import { readOnlyRequestHandlers } from './read-only-handlers.js';
 import { ReadOnlyPathResolver } from './read-only-resolver.js';
 import { removeRestoreApplications, RESTORE_APPLICATIONS_PATH, writeRestoreApplications } from './restore-applications.js';
 import { restoreResultError } from './restore-errors.js';
-import { bounded, safeListener } from '../bounded.js';
+import { bounded } from '../bounded.js';
 
 const PHASE_TEXT: Record<RestorePhase, string> = {
   'checking-backup': 'Checking the backup',
@@ -47,11 +47,8 @@ const DEFAULT_REBOOT_TIMEOUT_MS = 5 * 60_000;
 export async function restore(options: RestoreOptions = {}): Promise<RestoreResult> {
   const log = layerLogger('restore');
   const started = performance.now();
-  const emit = safeListener<RestoreEvent>(options.onEvent, log, 'restore');
-  const phase = (p: RestorePhase): void => {
-    log.info({ phase: p }, PHASE_TEXT[p]);
-    emit({ type: 'phase', phase: p, message: PHASE_TEXT[p] });
-  };
+  const { emit, phase, tracker, progress: emitProgress } =
+    operationEvents<RestoreEvent, RestorePhase>('restore', log, PHASE_TEXT, options);
 
   const internal = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, internal.signal]) : internal.signal;
@@ -66,16 +63,6 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
   let syncLock: SyncLock | undefined;
   let appsWritten = false;
   let succeeded = false;
-
-  const tracker = new ProgressTracker();
-  let lastProgressAt = 0;
-  const progressInterval = options.progressIntervalMs ?? 200;
-  const emitProgress = (force = false): void => {
-    const t = performance.now();
-    if (!force && t - lastProgressAt < progressInterval) return;
-    lastProgressAt = t;
-    emit({ type: 'progress', ...tracker.snapshot() });
-  };
 
   try {
     // 1. The backup, before any lockdown traffic (usbmuxd is asked for the UDID only when it is needed to find it).
