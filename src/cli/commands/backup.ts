@@ -3,12 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Simulator } from '../../../mocks/index.js';
 import type { DatasetName } from '../../../mocks/fs/index.js';
-import { CodedError } from '../../../protocols/errors.js';
 import { backup, type BackupEvent, type BackupResult } from '../../backup/index.js';
 import { defaultBackupRoot } from '../../backup/offline/backup-root.js';
-import { IBackupError } from '../../errors.js';
-import { listDevices } from '../../lockdown/devices.js';
-import type { Command, CommandContext } from '../command.js';
+import type { Command } from '../command.js';
+import { chooseOnlyDevice, optionalString, printCommandError } from '../device-command.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../output-format.js';
 import { setupCliLogging } from '../output-log.js';
 import { NdjsonWriter } from '../output-ndjson.js';
@@ -17,31 +15,6 @@ import { ProgressBar } from '../progress-bar.js';
 const DATASETS: DatasetName[] = ['empty', 'tiny', 'small', 'photos', 'large', 'many'];
 const EXIT_CANCELLED = 130;
 
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** Which device to back up when -u is not given: the only one; several → ask for -u; none → explain. */
-async function chooseDevice(ctx: CommandContext, muxAddress: string | undefined): Promise<string | number> {
-  const devices = await listDevices({ muxAddress, signal: ctx.signal, details: false });
-  if (devices.length === 1) return devices[0]!.udid;
-  if (devices.length === 0) {
-    ctx.stderr.write(
-      [
-        'ibackup backup: no iPhone or iPad is connected.',
-        '  Connect it with a USB cable, unlock it and tap "Trust" when asked; check that usbmuxd is running',
-        '  (USBMUXD_SOCKET_ADDRESS selects another usbmuxd socket).',
-        '  To try ibackup without a phone: ibackup backup --simulator',
-        '',
-      ].join('\n'),
-    );
-    return 1;
-  }
-  ctx.stderr.write('ibackup backup: several devices are connected; choose one with -u UDID:\n');
-  for (const d of devices) ctx.stderr.write(`  ${d.udid}  (${d.connectionType === 'Network' ? 'Wi-Fi' : d.connectionType})\n`);
-  return 2;
-}
-
 function summary(r: BackupResult): string {
   const secs = r.durationMs / 1000;
   return [
@@ -49,15 +22,6 @@ function summary(r: BackupResult): string {
     `${r.filesFailed > 0 ? `${formatCount(r.filesFailed)} files could not be sent by the device. ` : ''}Saved in ${r.path}`,
     '',
   ].join('\n');
-}
-
-function printError(ctx: CommandContext, err: unknown, json: NdjsonWriter | undefined): void {
-  const e = err as Error;
-  const code = err instanceof CodedError ? err.code : 'ERROR';
-  const hint = err instanceof IBackupError ? err.hint : undefined;
-  json?.write({ type: 'error', code, message: e?.message ?? String(err), hint });
-  ctx.stderr.write(`ibackup backup: ${e?.message ?? String(err)}${err instanceof CodedError ? ` [${code}]` : ''}\n`);
-  if (hint) ctx.stderr.write(`  ${hint}\n`);
 }
 
 export const backupCommand: Command = {
@@ -79,7 +43,7 @@ export const backupCommand: Command = {
   async run(ctx) {
     const { values, stdout } = ctx;
     setupCliLogging(values.verbose === true);
-    const dataset = str(values.dataset);
+    const dataset = optionalString(values.dataset);
     if (dataset !== undefined && values.simulator !== true) {
       ctx.stderr.write('ibackup backup: --dataset only applies with --simulator\n');
       return 2;
@@ -91,13 +55,13 @@ export const backupCommand: Command = {
     const jsonMode = values.json === true || !stdout.isTTY;
     const json = jsonMode ? new NdjsonWriter(stdout) : undefined;
     const bar = jsonMode ? undefined : new ProgressBar(stdout);
-    const dir = str(values.dir) ?? defaultBackupRoot();
+    const dir = optionalString(values.dir) ?? defaultBackupRoot();
 
     let sim: Simulator | undefined;
     let simState: string | undefined;
     try {
       let muxAddress: string | undefined;
-      let udid = str(values.udid);
+      let udid = optionalString(values.udid);
       if (values.simulator === true) {
         simState = await mkdtemp(join(tmpdir(), 'ibackup-simulator-'));
         // Imported here so that backing up a real device never loads the simulated one.
@@ -109,7 +73,12 @@ export const backupCommand: Command = {
         json?.write({ type: 'simulator', udid, address: muxAddress });
       }
       if (!udid) {
-        const chosen = await chooseDevice(ctx, muxAddress);
+        const chosen = await chooseOnlyDevice(ctx, {
+          command: 'backup',
+          muxAddress,
+          chooseWith: 'choose one with -u UDID',
+          noDeviceTips: ['  To try ibackup without a phone: ibackup backup --simulator'],
+        });
         if (typeof chosen === 'number') return chosen;
         udid = chosen;
       }
@@ -144,7 +113,7 @@ export const backupCommand: Command = {
         udid,
         dir,
         full: values.full === true,
-        sourceUdid: str(values.source),
+        sourceUdid: optionalString(values.source),
         muxAddress,
         signal: ctx.signal,
         onEvent,
@@ -155,7 +124,7 @@ export const backupCommand: Command = {
       return 0;
     } catch (err) {
       bar?.clear();
-      printError(ctx, err, json);
+      printCommandError(ctx, 'backup', err, json);
       return (err as { code?: unknown }).code === 'CANCELLED' ? EXIT_CANCELLED : 1;
     } finally {
       await sim?.close().catch(() => undefined);

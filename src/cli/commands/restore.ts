@@ -1,9 +1,7 @@
-import { CodedError } from '../../../protocols/errors.js';
 import { defaultBackupRoot } from '../../backup/offline/backup-root.js';
 import { restore, type RestoreEvent, type RestoreResult } from '../../backup/restore/index.js';
-import { IBackupError } from '../../errors.js';
-import { listDevices } from '../../lockdown/devices.js';
-import type { Command, CommandContext } from '../command.js';
+import type { Command } from '../command.js';
+import { chooseOnlyDevice, optionalString, printCommandError } from '../device-command.js';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../output-format.js';
 import { setupCliLogging } from '../output-log.js';
 import { NdjsonWriter } from '../output-ndjson.js';
@@ -11,33 +9,6 @@ import { ProgressBar } from '../progress-bar.js';
 
 const EXIT_CANCELLED = 130;
 export const PASSWORD_ENV = 'IBACKUP_PASSWORD';
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/**
- * The device to restore onto when -u is not given: only when exactly one is connected (restoring onto the wrong
- * device would overwrite its data). Returns an exit code otherwise.
- */
-async function chooseDevice(ctx: CommandContext): Promise<string | number> {
-  const devices = await listDevices({ signal: ctx.signal, details: false });
-  if (devices.length === 1) return devices[0]!.udid;
-  if (devices.length === 0) {
-    ctx.stderr.write(
-      [
-        'ibackup restore: no iPhone or iPad is connected.',
-        '  Connect it with a USB cable, unlock it and tap "Trust" when asked; check that usbmuxd is running',
-        '  (USBMUXD_SOCKET_ADDRESS selects another usbmuxd socket).',
-        '',
-      ].join('\n'),
-    );
-    return 1;
-  }
-  ctx.stderr.write('ibackup restore: several devices are connected; choose the one to restore with -u UDID:\n');
-  for (const d of devices) ctx.stderr.write(`  ${d.udid}  (${d.connectionType === 'Network' ? 'Wi-Fi' : d.connectionType})\n`);
-  return 2;
-}
 
 function summary(r: RestoreResult): string {
   const lines = [
@@ -55,15 +26,6 @@ function summary(r: RestoreResult): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-function printError(ctx: CommandContext, err: unknown, json: NdjsonWriter | undefined): void {
-  const e = err as Error;
-  const code = err instanceof CodedError ? err.code : 'ERROR';
-  const hint = err instanceof IBackupError ? err.hint : undefined;
-  json?.write({ type: 'error', code, message: e?.message ?? String(err), hint });
-  ctx.stderr.write(`ibackup restore: ${e?.message ?? String(err)}${err instanceof CodedError ? ` [${code}]` : ''}\n`);
-  if (hint) ctx.stderr.write(`  ${hint}\n`);
 }
 
 /** Terminal output for one event (the progress bar and lines above it). */
@@ -138,25 +100,29 @@ export const restoreCommand: Command = {
     const jsonMode = values.json === true || !stdout.isTTY;
     const json = jsonMode ? new NdjsonWriter(stdout) : undefined;
     const bar = jsonMode ? undefined : new ProgressBar(stdout);
-    const password = str(values.password) ?? str(process.env[PASSWORD_ENV]);
+    const password = optionalString(values.password) ?? optionalString(process.env[PASSWORD_ENV]);
     try {
-      let udid = str(values.udid);
+      let udid = optionalString(values.udid);
       if (!udid) {
-        const chosen = await chooseDevice(ctx);
+        const chosen = await chooseOnlyDevice(ctx, {
+          command: 'restore',
+          // Only when exactly one is connected: restoring onto the wrong device would overwrite its data.
+          chooseWith: 'choose the one to restore with -u UDID',
+        });
         if (typeof chosen === 'number') return chosen;
         udid = chosen;
       }
       const result = await restore({
         udid,
         backup: ctx.positionals[0],
-        dir: str(values.dir) ?? defaultBackupRoot(),
+        dir: optionalString(values.dir) ?? defaultBackupRoot(),
         system: values.system === true,
         reboot: values['no-reboot'] !== true,
         copy: values.copy === true,
         settings: values.settings === true,
         remove: values.remove === true,
         skipApps: values['skip-apps'] === true,
-        sourceUdid: str(values.source),
+        sourceUdid: optionalString(values.source),
         password,
         signal: ctx.signal,
         onEvent: (e) => {
@@ -170,7 +136,7 @@ export const restoreCommand: Command = {
       return 0;
     } catch (err) {
       bar?.clear();
-      printError(ctx, err, json);
+      printCommandError(ctx, 'restore', err, json);
       return (err as { code?: unknown }).code === 'CANCELLED' ? EXIT_CANCELLED : 1;
     }
   },
