@@ -74,14 +74,12 @@ export function withReusedReads(accepted: net.Socket): net.Socket {
     waiter = undefined;
     w?.(null);
   };
-  socket.once('end', () => {
+  const finished = (): void => {
     ended = true;
     settle();
-  });
-  socket.once('close', () => {
-    ended = true;
-    settle();
-  });
+  };
+  socket.once('end', finished);
+  socket.once('close', finished);
   socket.on('error', (err) => {
     failed = err;
     settle();

@@ -63,18 +63,14 @@ export abstract class QueuedChunks {
   /** Watch the stream's end and errors (the chunks themselves arrive through `enqueue`). */
   protected watch(stream: Duplex, lost?: () => void): void {
     this.watched = stream;
-    stream.on('end', () => {
+    const finished = (): void => {
       this.ended = true;
       this.listenForAbort(undefined);
       this.wakeUp();
       lost?.();
-    });
-    stream.on('close', () => {
-      this.ended = true;
-      this.listenForAbort(undefined);
-      this.wakeUp();
-      lost?.();
-    });
+    };
+    stream.on('end', finished);
+    stream.on('close', finished);
     stream.on('error', (err: Error) => {
       this.failure ??= err;
       this.wakeUp();
