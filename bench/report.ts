@@ -11,6 +11,12 @@ function simShare(runs: ToolRun[]): string {
   return `${Math.round(median(shares) * 100)} %`;
 }
 
+/** Median seconds of the `sync -f` after each run (backups only; '–' where not measured). */
+function settleMedian(runs: ToolRun[]): string {
+  const s = runs.flatMap((r) => (r.settle_s !== undefined ? [r.settle_s] : []));
+  return s.length === runs.length && s.length > 0 ? fmt(median(s), 2) : '–';
+}
+
 export function scenarioLabel(r: Pick<ScenarioResult, 'scenario' | 'dataset'>): string {
   return r.scenario === r.dataset ? r.scenario : `${r.scenario} (${r.dataset})`;
 }
@@ -18,8 +24,8 @@ export function scenarioLabel(r: Pick<ScenarioResult, 'scenario' | 'dataset'>): 
 /** The main table: one row per scenario, TLS variant and tool; the ours row carries the pair ratios and median. */
 export function resultsTable(results: ScenarioResult[]): string {
   const head = [
-    '| Scenario | TLS | Tool | Wall s | MB/s | files/s | CPU s | Peak RSS MB | Sim CPU/wall | Load | Ratio per pair (ours/theirs) | Median ratio |',
-    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|',
+    '| Scenario | TLS | Tool | Wall s | MB/s | files/s | CPU s | Peak RSS MB | Sim CPU/wall | Load | Ratio per pair (ours/theirs) | Median ratio | Sync after exit s | On-disk ratio |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|',
   ];
   const rows: string[] = [];
   for (const r of results) {
@@ -41,6 +47,8 @@ export function resultsTable(results: ScenarioResult[]): string {
           fmt(median(runs.map((x) => x.load_1m)), 1),
           ours ? r.pairs.map((p) => fmt(p.speedup, 2)).join(', ') : '',
           ours ? `**${fmt(r.speedup_median, 2)}×**` : '',
+          settleMedian(runs),
+          ours && r.speedup_on_disk_median !== undefined ? `${fmt(r.speedup_on_disk_median, 2)}×` : '',
           '',
         ].join(' | ').trim(),
       );

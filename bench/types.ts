@@ -41,6 +41,12 @@ export interface ToolRun {
   sim_cpu_s: number;
   /** The machine's 1-minute load average when the run ended (other work on the machine skews the figures). */
   load_1m: number;
+  /**
+   * Backups: seconds a `sync -f` of the backup's file system took right after the tool exited — writing out what
+   * the tool left in the page cache (ibackup flushes before it exits, idevicebackup2 never does). wall_s + settle_s
+   * is the time until the backup is on disk. Absent for restores and where `sync -f` is not available.
+   */
+  settle_s?: number;
 }
 
 export interface PairResult {
@@ -49,6 +55,8 @@ export interface PairResult {
   theirs: ToolRun;
   /** theirs wall / ours wall (= ours throughput / theirs throughput); > 1: we are faster. */
   speedup: number;
+  /** Backups: the same ratio for the time until the backup is on disk (wall_s + settle_s of each run). */
+  speedup_on_disk?: number;
 }
 
 export interface CeilingRun {
@@ -80,6 +88,8 @@ export interface ScenarioResult {
   theirs_peak_rss_mb: number;
   /** Median of the per-pair speed-ups (ours/theirs throughput). */
   speedup_median: number;
+  /** Backups: median of the per-pair on-disk speed-ups (see ToolRun.settle_s); the targets use speedup_median. */
+  speedup_on_disk_median?: number;
   pairs: PairResult[];
   /** Best sink throughput: how fast the simulator can serve this scenario (undefined: not measured). */
   sim_ceiling_mbps?: number;

@@ -96,6 +96,26 @@ describe('bench result JSON', () => {
     expect(targets).toMatch(/peak RSS ≤ 150 MB in every scenario \| max 90\.0 MB \| yes/);
   });
 
+  it('on-disk ratio: wall time plus the sync after exit, per pair and as a median, only when every run has it', () => {
+    const settled = (r: ToolRun, settle: number): ToolRun => ({ ...r, settle_s: settle });
+    // ours 10 s + 0.1 s sync, theirs 12 s + 3 s sync: 1.20× at exit, 15 / 10.1 = 1.49× on disk
+    const p1 = pairOf(1, settled(run('ours', 10, 90), 0.1), settled(run('theirs', 12, 7), 3));
+    expect(p1.speedup).toBe(1.2);
+    expect(p1.speedup_on_disk).toBe(1.485);
+    const p2 = pairOf(2, settled(run('ours', 8, 90), 0), settled(run('theirs', 8, 7), 4)); // 12 / 8
+    const p3 = pairOf(3, settled(run('ours', 10, 90), 0), settled(run('theirs', 10, 7), 0)); // 1.00
+    const r = summarise(spec, ctx, [p1, p2, p3], [], [], []);
+    expect(r.speedup_median).toBe(1);
+    expect(r.speedup_on_disk_median).toBe(1.485);
+    const table = resultsTable([r]);
+    expect(table).toContain('| 1.49× |');
+    expect(table).toMatch(/idevicebackup2 \|.*\| 3\.00 \|/); // theirs' median sync after exit
+    // a pair without the sync measurement (restores, no `sync -f`) has no on-disk ratio, nor has the scenario
+    const bare = pairOf(4, run('ours', 10, 90), settled(run('theirs', 12, 7), 3));
+    expect(bare.speedup_on_disk).toBeUndefined();
+    expect(summarise(spec, ctx, [p1, bare], [], [], []).speedup_on_disk_median).toBeUndefined();
+  });
+
   it('chart: an SVG with one bar per scenario and one dot per pair', () => {
     const pairs = [pairOf(1, run('ours', 10, 90), run('theirs', 20, 7)), pairOf(2, run('ours', 10, 90), run('theirs', 5, 7))];
     const r = summarise(spec, ctx, pairs, [], [], []);
