@@ -100,10 +100,19 @@ export interface StagedChanges {
   base: string;
   /** Folders (relative) whose entries changed; every new file is in one of them. */
   dirs: Iterable<string>;
+  /** Every folder of the staging folder (relative, '' itself) when the caller has listed them already. */
+  folders?: Iterable<string>;
+}
+
+/** How a flush writes one file or folder to disk (replaced in tests to see what is flushed). */
+export interface FlushIo {
+  fsyncFile(path: string): Promise<void>;
+  /** Best effort: never rejects (some platforms cannot fsync folders). */
+  fsyncFolder(path: string): Promise<void>;
 }
 
 /** Above this many new files a single syncfs is cheaper than one fsync each (each may commit the journal). */
-const MAX_FILES_FSYNCED_ONE_BY_ONE = 1000;
+export const MAX_FILES_FSYNCED_ONE_BY_ONE = 1000;
 
 /**
  * syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node has no binding): one call
@@ -127,15 +136,17 @@ async function fsyncPath(path: string): Promise<void> {
   }
 }
 
+const realFlushIo: FlushIo = { fsyncFile: fsyncPath, fsyncFolder: fsyncDir };
+
 /** fsync the files, then the folders (folder errors ignored: some platforms cannot fsync folders), `parallel` at a time. */
-async function fsyncAll(files: string[], dirs: string[], parallel = 16): Promise<void> {
+async function fsyncAll(files: string[], dirs: string[], parallel = 16, io = realFlushIo): Promise<void> {
   let failure: unknown;
   const queue: [string, boolean][] = [...files.map((p): [string, boolean] => [p, false]), ...dirs.map((p): [string, boolean] => [p, true])];
   let next = 0;
   const lane = async (): Promise<void> => {
     while (next < queue.length && failure === undefined) {
       const [p, isDir] = queue[next++]!;
-      await (isDir ? fsyncDir(p) : fsyncPath(p)).catch((err: unknown) => {
+      await (isDir ? io.fsyncFolder(p) : io.fsyncFile(p)).catch((err: unknown) => {
         failure ??= err;
       });
     }
@@ -151,10 +162,14 @@ export function sameInode(a: string, b: string): boolean {
   return x !== undefined && y !== undefined && x.ino === y.ino && x.dev === y.dev;
 }
 
-/** Files in the `dirs` of `dir` that are not the same inode as under the same name in `base`: the newly written ones. */
-export function newFilesIn(dir: string, base: string, dirs: Iterable<string>): string[] {
+/**
+ * Files in the `dirs` of `dir` that are not the same inode as under the same name in `base`: the newly written
+ * ones. One folder at a time, yielding to the event loop in between (so fsyncs running meanwhile move on).
+ */
+export async function newFilesIn(dir: string, base: string, dirs: Iterable<string>): Promise<string[]> {
   const out: string[] = [];
   for (const rel of new Set(dirs)) {
+    await yieldToEventLoop();
     let entries;
     try {
       entries = readdirSync(join(dir, rel), { withFileTypes: true });
@@ -191,26 +206,33 @@ function treeUnder(dir: string): { files: string[]; dirs: string[] } {
  * fsync every file and folder under `dir`, `parallel` at a time (the fallback where syncfs is not available).
  * Folder fsync errors are ignored (some platforms cannot fsync folders); a file fsync error is thrown.
  */
-export async function fsyncTree(dir: string, parallel = 16): Promise<void> {
+export async function fsyncTree(dir: string, parallel = 16, io = realFlushIo): Promise<void> {
   const { files, dirs } = treeUnder(dir);
-  await fsyncAll(files, dirs, parallel);
+  await fsyncAll(files, dirs, parallel, io);
 }
 
 /**
  * Make everything written under `dir` durable. With `changes` (an incremental backup) and few new files: an fsync
  * of each new file and of every folder — only our own data goes to disk, not whatever else is waiting on the
- * file system (a syncfs would flush that too). Otherwise syncfs of its file system where available (one flush
- * instead of one fsync per file), else an fsync of every file and folder under it.
+ * file system (a syncfs would flush that too). The folders (`changes.folders`, else a walk of the tree) are
+ * fsynced on pool threads while this thread looks for the new files. Otherwise syncfs of its file system where
+ * available (one flush instead of one fsync per file), else an fsync of every file and folder under it.
  */
-export async function flushTree(dir: string, changes?: StagedChanges): Promise<FlushMethod> {
+export async function flushTree(dir: string, changes?: StagedChanges, io: FlushIo = realFlushIo): Promise<FlushMethod> {
   if (changes) {
-    const files = newFilesIn(dir, changes.base, changes.dirs);
+    const folders = changes.folders !== undefined ? [...new Set(changes.folders)].map((rel) => join(dir, rel)) : treeUnder(dir).dirs;
+    const foldersDone = fsyncAll([], folders, 16, io);
+    const files = await newFilesIn(dir, changes.base, changes.dirs).catch(async (err: unknown) => {
+      await foldersDone;
+      throw err;
+    });
     if (files.length <= MAX_FILES_FSYNCED_ONE_BY_ONE) {
-      await fsyncAll(files, treeUnder(dir).dirs);
+      await Promise.all([foldersDone, fsyncAll(files, [], 16, io)]);
       return 'fsync-changed';
     }
+    await foldersDone; // (the syncfs below would have covered them)
   }
   if (await syncFileSystem(dir)) return 'syncfs';
-  await fsyncTree(dir);
+  await fsyncTree(dir, 16, io);
   return 'fsync';
 }

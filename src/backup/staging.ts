@@ -234,13 +234,15 @@ export class BackupStaging {
     const f = this.folders;
     // incremental: the folders whose entries changed since the staging folder was ready (for the flush and the spare)
     let changed: Set<string> | undefined;
+    let folders: Map<string, bigint> | undefined;
     if (this.startTimes) {
       changed = new Set(this.changedDirs);
-      for (const [rel, t] of folderTimes(f.staging)) if (this.startTimes.get(rel) !== t) changed.add(rel);
+      folders = folderTimes(f.staging); // (every folder: the flush fsyncs them all)
+      for (const [rel, t] of folders) if (this.startTimes.get(rel) !== t) changed.add(rel);
     }
     if (this.durability.durable) {
       const t = performance.now();
-      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed });
+      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed, folders: folders?.keys() });
       this.log?.debug({ method, ms: Math.round(performance.now() - t) }, 'staging folder flushed to disk');
     } else {
       for (const d of this.dirtyDirs) await fsyncDir(d);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePlist } from '../../protocols/index.js';
-import { flushTree, fsyncTree, newFilesIn, syncFileSystem, type FlushMethod, type StagedChanges } from '../../src/backup/fs-durable.js';
+import { flushTree, fsyncTree, newFilesIn, syncFileSystem, type FlushIo, type FlushMethod, type StagedChanges } from '../../src/backup/fs-durable.js';
 import { backupFolders, BackupStaging } from '../../src/backup/staging.js';
 
 // Durability moved from one fsync per received file to one flush of the staging folder before the swap
@@ -97,8 +97,33 @@ describe('staging flush before the swap', () => {
     await mkdir(join(dir, 'ef'));
     await writeFile(join(dir, 'ef', '1'), 'in a new folder');
     await writeFile(join(dir, 'cd', '9'), 'in a folder not listed'); // (a real change always marks its folder)
-    expect(newFilesIn(dir, base, ['ab', 'ef', 'gone', '']).sort()).toEqual([join(dir, 'ab', '2'), join(dir, 'ab', '3'), join(dir, 'ef', '1')]);
+    expect((await newFilesIn(dir, base, ['ab', 'ef', 'gone', ''])).sort()).toEqual([join(dir, 'ab', '2'), join(dir, 'ab', '3'), join(dir, 'ef', '1')]);
     expect(await flushTree(dir, { base, dirs: ['ab', 'ef'] })).toBe('fsync-changed');
+  });
+
+  it('an incremental flush fsyncs the new files and the folders it is given (else every folder of the tree), nothing else', async () => {
+    const base = join(root, 'base');
+    const dir = join(root, 'staged');
+    for (const d of [join(base, 'ab'), join(base, 'cd', 'sub'), join(dir, 'ab'), join(dir, 'cd', 'sub')]) await mkdir(d, { recursive: true });
+    for (const n of ['ab/1', 'cd/1', 'cd/sub/1']) {
+      await writeFile(join(base, n), n);
+      await link(join(base, n), join(dir, n));
+    }
+    await writeFile(join(dir, 'ab', '2'), 'new');
+    let files: string[] = [];
+    let folders: string[] = [];
+    const io: FlushIo = {
+      fsyncFile: async (p) => void files.push(p),
+      fsyncFolder: async (p) => void folders.push(p),
+    };
+    expect(await flushTree(dir, { base, dirs: ['ab'], folders: ['', 'ab', 'cd', 'ab'] }, io)).toBe('fsync-changed');
+    expect(files).toEqual([join(dir, 'ab', '2')]);
+    expect(folders.sort()).toEqual([dir, join(dir, 'ab'), join(dir, 'cd')].sort());
+    files = [];
+    folders = [];
+    expect(await flushTree(dir, { base, dirs: ['ab'] }, io)).toBe('fsync-changed');
+    expect(files).toEqual([join(dir, 'ab', '2')]);
+    expect(folders.sort()).toEqual([dir, join(dir, 'ab'), join(dir, 'cd'), join(dir, 'cd', 'sub')].sort());
   });
 
   it('an incremental commit flushes its changes (fsync of the new files), a full one the whole folder', async () => {
@@ -107,7 +132,7 @@ describe('staging flush before the swap', () => {
     const seen: (StagedChanges | undefined)[] = [];
     const methods: FlushMethod[] = [];
     const flush = async (dir: string, changes?: StagedChanges): Promise<FlushMethod> => {
-      seen.push(changes && { base: changes.base, dirs: [...changes.dirs].sort() });
+      seen.push(changes && { base: changes.base, dirs: [...changes.dirs].sort(), folders: [...(changes.folders ?? [])].sort() });
       const m = await flushTree(dir, changes);
       methods.push(m);
       return m;
@@ -116,7 +141,7 @@ describe('staging flush before the swap', () => {
     await writeFile(join(incremental.dir, 'ab', 'new'), 'x');
     incremental.touchedDir(join(incremental.dir, 'ab'));
     await incremental.commit();
-    expect(seen[0]).toEqual({ base: f.current, dirs: expect.arrayContaining(['ab']) });
+    expect(seen[0]).toEqual({ base: f.current, dirs: expect.arrayContaining(['ab']), folders: expect.arrayContaining(['', 'ab']) });
     expect(methods[0]).toBe('fsync-changed');
     const full = await BackupStaging.prepare({ root, folder: UDID, full: true, flush });
     await completeBackup(full.dir, 'new');
