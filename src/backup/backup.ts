@@ -21,8 +21,6 @@ import { buildInfoPlist, missingLockdownKeys } from './info-plist.js';
 import { deviceResultError } from './mb-errors.js';
 import { defaultBackupRoot } from './offline/backup-root.js';
 import { operationEvents } from './operation-events.js';
-import { EarlySync } from './early-sync.js';
-import { MAX_FILES_FSYNCED_ONE_BY_ONE } from './fs-durable.js';
 import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
 import { bounded } from './bounded.js';
@@ -194,9 +192,6 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       },
     };
     const smallFileWorker = new StagedWriteWorker();
-    // An incremental backup's larger files go to disk as they complete, while the device keeps sending: the flush
-    // before the swap would fsync them one by one anyway (up to this many), and the disk is idle meanwhile.
-    const earlySync = new EarlySync(!wantFull && (options.fsync ?? true) ? MAX_FILES_FSYNCED_ONE_BY_ONE : 0);
     const end = await mb2
       .runLoop({
         paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
@@ -204,13 +199,12 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         fsyncFiles: false, // the staging folder is flushed as a whole before the swap
         stagingWrites: true,
         smallFileWorker,
-        fileComplete: (path) => earlySync.offer(path),
         touchedDir: (d) => stagingRef.touchedDir(d),
         observer,
         signal,
         log,
       })
-      .finally(() => Promise.all([smallFileWorker.close(), earlySync.stop()]));
+      .finally(() => smallFileWorker.close());
 
     phase('finishing');
     if (end.kind === 'disconnect') {

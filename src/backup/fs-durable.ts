@@ -112,7 +112,7 @@ export interface FlushIo {
 }
 
 /** Above this many new files a single syncfs is cheaper than one fsync each (each may commit the journal). */
-export const MAX_FILES_FSYNCED_ONE_BY_ONE = 1000;
+const MAX_FILES_FSYNCED_ONE_BY_ONE = 1000;
 
 /**
  * syncfs(2) of the file system holding `dir`, through coreutils' `sync -f` (Node has no binding): one call

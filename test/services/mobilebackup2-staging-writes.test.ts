@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +32,8 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-function startLoop(observer: Mb2LoopObserver = {}, smallFileWorker?: StagedWriteWorker, fileComplete?: (path: string) => void) {
+function startLoop(observer: Mb2LoopObserver = {}, smallFileWorker?: StagedWriteWorker) {
   return runDeviceLinkLoop({
-    fileComplete,
     dl: new DeviceLinkConnection(pair.host),
     paths: new ConfinedPathResolver(stage, [UDID]),
     volumePath: tmp,
@@ -64,30 +63,6 @@ function pattern(n: number): Buffer {
 }
 
 describe('UploadFiles into a staging folder', () => {
-  it('tells fileComplete about every streamed file once it is whole and in place, not about small ones', async () => {
-    const told: { path: string; size: number }[] = [];
-    const big1 = pattern(1_500_000);
-    const big2 = pattern(900_000).reverse();
-    const loop = startLoop({}, undefined, (path) => told.push({ path, size: existsSync(path) ? statSync(path).size : -1 }));
-    pair.device.send(dlUploadFiles(big1.length + big2.length + 5));
-    pair.device.sendRaw(
-      uploadStream([
-        { deviceName: 'D/a', hostPath: `${UDID}/ab/ab01`, data: big1, blockSize: 65_536 },
-        { deviceName: 'D/b', hostPath: `${UDID}/ab/ab02`, data: Buffer.from('small'), blockSize: 65_536 },
-        { deviceName: 'D/c', hostPath: `${UDID}/ab/ab03`, data: big2, blockSize: 65_536 },
-      ]),
-    );
-    expect((await pair.device.receiveStatus()).code).toBe(0);
-    await finish(loop);
-    expect(told.sort((x, y) => x.path.localeCompare(y.path))).toEqual([
-      { path: join(stage, 'ab', 'ab01'), size: big1.length },
-      { path: join(stage, 'ab', 'ab03'), size: big2.length },
-    ]);
-    expect((await readFile(join(stage, 'ab', 'ab01'))).equals(big1)).toBe(true);
-    expect(await readFile(join(stage, 'ab', 'ab02'), 'utf8')).toBe('small');
-    expect((await readFile(join(stage, 'ab', 'ab03'))).equals(big2)).toBe(true);
-  });
-
   it('replaces hard-linked files (small and streamed) with new inodes and never changes the shared one', async () => {
     const small = await linked('ab/ab01', 'old small');
     const big = await linked('ab/ab02', 'old big');

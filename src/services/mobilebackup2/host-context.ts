@@ -48,11 +48,6 @@ export interface Mb2HostContext {
   stagingWrites?: boolean;
   /** With stagingWrites: small files are stored by this worker thread (else synchronously on this thread). */
   smallFileWorker?: StagedWriteWorker;
-  /**
-   * With stagingWrites: told about every streamed (larger) file once it is complete and in place, so the caller
-   * can start writing it to disk while the stream goes on instead of leaving it all to the flush before the swap.
-   */
-  fileComplete?(path: string): void;
   /** Called with every directory whose entries changed (so a later commit can fsync it). */
   touchedDir?(dir: string): void;
   observer?: Mb2LoopObserver;

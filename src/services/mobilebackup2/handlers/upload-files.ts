@@ -162,10 +162,8 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             const data = file.writer ? undefined : Buffer.from(whole);
             await finalize.add(() =>
               guarded(file, async () => {
-                if (file.writer) {
-                  await file.writer.commit();
-                  if (staging) ctx.fileComplete?.(file.hostPath);
-                } else await AtomicFileWriter.writeWhole(file.hostPath, data ? [data] : [], fsync);
+                if (file.writer) await file.writer.commit();
+                else await AtomicFileWriter.writeWhole(file.hostPath, data ? [data] : [], fsync);
                 done(file);
               }).catch((err: unknown) => {
                 lastError ??= err;
