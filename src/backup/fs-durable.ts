@@ -222,6 +222,7 @@ export async function flushTree(dir: string, changes?: StagedChanges, io: FlushI
   if (changes) {
     const folders = changes.folders !== undefined ? [...new Set(changes.folders)].map((rel) => join(dir, rel)) : treeUnder(dir).dirs;
     const foldersDone = fsyncAll([], folders, 16, io);
+    foldersDone.catch(() => undefined); // (awaited below; not an unhandled rejection while the scan runs)
     const files = await newFilesIn(dir, changes.base, changes.dirs).catch(async (err: unknown) => {
       await foldersDone;
       throw err;

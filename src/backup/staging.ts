@@ -242,7 +242,7 @@ export class BackupStaging {
     }
     if (this.durability.durable) {
       const t = performance.now();
-      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed, folders: folders?.keys() });
+      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed, folders: folders && [...folders.keys()] });
       this.log?.debug({ method, ms: Math.round(performance.now() - t) }, 'staging folder flushed to disk');
     } else {
       for (const d of this.dirtyDirs) await fsyncDir(d);

@@ -131,9 +131,11 @@ describe('staging flush before the swap', () => {
     await completeBackup(f.current, 'old');
     const seen: (StagedChanges | undefined)[] = [];
     const methods: FlushMethod[] = [];
+    const synced: string[] = [];
+    const io: FlushIo = { fsyncFile: async (p) => void synced.push(p), fsyncFolder: async (p) => void synced.push(p) };
     const flush = async (dir: string, changes?: StagedChanges): Promise<FlushMethod> => {
       seen.push(changes && { base: changes.base, dirs: [...changes.dirs].sort(), folders: [...(changes.folders ?? [])].sort() });
-      const m = await flushTree(dir, changes);
+      const m = await flushTree(dir, changes, io);
       methods.push(m);
       return m;
     };
@@ -143,6 +145,9 @@ describe('staging flush before the swap', () => {
     await incremental.commit();
     expect(seen[0]).toEqual({ base: f.current, dirs: expect.arrayContaining(['ab']), folders: expect.arrayContaining(['', 'ab']) });
     expect(methods[0]).toBe('fsync-changed');
+    // what the flush was given is what it fsynced: the new file, the staging folder and its folders
+    const stagingDir = backupFolders(root, UDID).staging;
+    expect(synced).toEqual(expect.arrayContaining([join(stagingDir, 'ab', 'new'), stagingDir, join(stagingDir, 'ab')]));
     const full = await BackupStaging.prepare({ root, folder: UDID, full: true, flush });
     await completeBackup(full.dir, 'new');
     await full.commit();
