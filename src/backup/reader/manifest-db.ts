@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { decodePlist } from '../../../protocols/plist/index.js';
 import { BackupReaderError, encryptedError } from './errors.js';
 import { decodeMBFile } from './keyed-archive.js';
 import { entryTypeOfMode } from './file-id.js';
+import { openSqlite, type SqliteDatabase } from './sqlite.js';
 import type { BackupEntry, BackupEntryType } from './types.js';
 
 interface FilesRow {
@@ -29,10 +29,10 @@ function corrupt(dbPath: string, detail: string, cause?: unknown): BackupReaderE
 }
 
 /** Opens Manifest.db read-only; an encrypted Manifest.db (not SQLite) of an encrypted backup gives BACKUP_ENCRYPTED. */
-export function openManifestDb(dbPath: string, isEncrypted: boolean): Database.Database {
-  let db: Database.Database | undefined;
+export function openManifestDb(dbPath: string, isEncrypted: boolean): SqliteDatabase {
+  let db: SqliteDatabase | undefined;
   try {
-    db = new Database(dbPath, { readonly: true, fileMustExist: true });
+    db = openSqlite(dbPath, { readonly: true, fileMustExist: true });
     db.prepare('SELECT fileID, domain, relativePath, flags, file FROM Files LIMIT 0').all();
     return db;
   } catch (err) {
@@ -82,7 +82,7 @@ export function entryFromRow(row: FilesRow, backupPath: string, dbPath: string):
  * Every row of `Files`, ordered by domain and path, one at a time (better-sqlite3 `.iterate()`): a manifest of a
  * million rows is never held in memory. `domain` (exact) narrows the query itself.
  */
-export function* iterateManifestDb(db: Database.Database, backupPath: string, dbPath: string, domain?: string): Generator<BackupEntry> {
+export function* iterateManifestDb(db: SqliteDatabase, backupPath: string, dbPath: string, domain?: string): Generator<BackupEntry> {
   let rows: IterableIterator<unknown>;
   try {
     rows =
