@@ -8,9 +8,8 @@ import { decodeMBFile, encodeMBFile, recordOfEntry, type MBFileRecord } from './
 
 let sqliteLib: typeof BetterSqlite3 | undefined;
 /** better-sqlite3 on first use (the CLI bundle carries the simulator; a static import cost every command ≈ 20–40 ms). */
-function openDb(path: string, options?: BetterSqlite3.Options): BetterSqlite3.Database {
-  sqliteLib ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
-  return new sqliteLib(path, options);
+function sqliteDatabase(): typeof BetterSqlite3 {
+  return (sqliteLib ??= createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3);
 }
 
 /** Manifest.db `flags`: 1 file, 2 directory, 4 symlink. */
@@ -38,7 +37,7 @@ CREATE INDEX FilesFlagsIdx ON Files(flags);
 
 /** Write a new Manifest.db at `path` (must not exist) listing `entries`. */
 export function writeManifestDb(path: string, entries: Iterable<SimFileEntry>, properties: Record<string, Buffer | string> = {}): void {
-  const db = openDb(path);
+  const db = new (sqliteDatabase())(path);
   try {
     // A scratch file written in one go: no rollback journal, no fsync, enough cache to never spill mid-transaction.
     db.pragma('journal_mode = OFF');
@@ -61,9 +60,10 @@ export function writeManifestDb(path: string, entries: Iterable<SimFileEntry>, p
 
 /** Read every row of a Manifest.db (throws MANIFEST_DB_INVALID if it is not one). */
 export function readManifestDb(path: string): ManifestRow[] {
+  const Sqlite = sqliteDatabase(); // (a library that cannot load is not an invalid Manifest.db)
   let db: BetterSqlite3.Database;
   try {
-    db = openDb(path, { readonly: true, fileMustExist: true });
+    db = new Sqlite(path, { readonly: true, fileMustExist: true });
   } catch (err) {
     throw new CodedError('MANIFEST_DB_INVALID', `cannot open Manifest.db ${path}: ${(err as Error).message}`, { cause: err });
   }

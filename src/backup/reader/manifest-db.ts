@@ -3,7 +3,7 @@ import { decodePlist } from '../../../protocols/plist/index.js';
 import { BackupReaderError, encryptedError } from './errors.js';
 import { decodeMBFile } from './keyed-archive.js';
 import { entryTypeOfMode } from './file-id.js';
-import { openSqlite, type SqliteDatabase } from './sqlite.js';
+import { sqliteDatabase, type SqliteDatabase } from './sqlite.js';
 import type { BackupEntry, BackupEntryType } from './types.js';
 
 interface FilesRow {
@@ -30,9 +30,10 @@ function corrupt(dbPath: string, detail: string, cause?: unknown): BackupReaderE
 
 /** Opens Manifest.db read-only; an encrypted Manifest.db (not SQLite) of an encrypted backup gives BACKUP_ENCRYPTED. */
 export function openManifestDb(dbPath: string, isEncrypted: boolean): SqliteDatabase {
+  const Sqlite = sqliteDatabase();
   let db: SqliteDatabase | undefined;
   try {
-    db = openSqlite(dbPath, { readonly: true, fileMustExist: true });
+    db = new Sqlite(dbPath, { readonly: true, fileMustExist: true });
     db.prepare('SELECT fileID, domain, relativePath, flags, file FROM Files LIMIT 0').all();
     return db;
   } catch (err) {

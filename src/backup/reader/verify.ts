@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { CodedError } from '../../../protocols/errors.js';
 import { isPlistDict } from '../../../protocols/plist/types.js';
 import type { OpenedBackup } from './open-backup.js';
-import { openSqlite, type SqliteDatabase } from './sqlite.js';
+import { sqliteDatabase, type SqliteDatabase } from './sqlite.js';
 import type { BackupEntry, VerifyProblem, VerifyReport } from './types.js';
 
 const MAX_PROBLEMS = 1000;
@@ -44,9 +44,10 @@ function checkPlists(b: OpenedBackup, problems: ProblemList): void {
 }
 
 function quickCheck(dbPath: string): string | undefined {
+  const Sqlite = sqliteDatabase();
   let db: SqliteDatabase | undefined;
   try {
-    db = openSqlite(dbPath, { readonly: true, fileMustExist: true });
+    db = new Sqlite(dbPath, { readonly: true, fileMustExist: true });
     const rows = db.prepare('PRAGMA quick_check').all() as { quick_check: string }[];
     const bad = rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
     return bad.length ? bad.slice(0, 5).join('; ') : undefined;
