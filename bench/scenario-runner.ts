@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
+import { syncFileSystem } from '../src/backup/fs-durable.js';
 import { runMeasured, type Measured } from './measure.js';
 import { BenchSimulator } from './sim-control.js';
 import { MB, mbPerSecond, median, perSecond, round, speedup } from './stats.js';
@@ -37,16 +38,12 @@ function syncQuietly(): void {
 }
 
 /**
- * Seconds a `sync -f` (syncfs) of the file system holding `dir` takes: how long writing out what a tool left in
- * the page cache takes. undefined when `sync -f` fails (coreutils before 8.24, another OS).
+ * Seconds a syncfs of the file system holding `dir` takes (the engine's own `syncFileSystem`): how long writing
+ * out what a tool left in the page cache takes. undefined where it is not available (not Linux, no `sync -f`).
  */
-function timedSyncFs(dir: string): number | undefined {
+async function timedSyncFs(dir: string): Promise<number | undefined> {
   const t0 = process.hrtime.bigint();
-  try {
-    execFileSync('sync', ['-f', dir]);
-  } catch {
-    return undefined;
-  }
+  if (!(await syncFileSystem(dir))) return undefined;
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
@@ -89,7 +86,7 @@ async function runTool(
   const simCpu = sim.cpuSeconds() - cpu0;
   if (m.exitCode !== 0) throw failure(`${tool} ${op}`, m);
   // Right after the exit, before anything else writes: what the tool left unflushed (not part of wall_s).
-  const settle = op === 'backup' ? timedSyncFs(root) : undefined;
+  const settle = op === 'backup' ? await timedSyncFs(root) : undefined;
   const after = await sim.stats(udid);
   let moved: Moved;
   if (op === 'backup') {

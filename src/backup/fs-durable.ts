@@ -224,7 +224,7 @@ export async function flushTree(dir: string, changes?: StagedChanges, io: FlushI
     const foldersDone = fsyncAll([], folders, 16, io);
     foldersDone.catch(() => undefined); // (awaited below; not an unhandled rejection while the scan runs)
     const files = await newFilesIn(dir, changes.base, changes.dirs).catch(async (err: unknown) => {
-      await foldersDone;
+      await foldersDone.catch(() => undefined); // (let them finish; the scan's error is the one to report)
       throw err;
     });
     if (files.length <= MAX_FILES_FSYNCED_ONE_BY_ONE) {
