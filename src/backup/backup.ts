@@ -46,6 +46,11 @@ export interface BackupOptions {
    * folder's file system (syncfs; elsewhere an fsync of every file) before the swap. false skips the flush.
    */
   fsync?: boolean;
+  /**
+   * Write large files with direct I/O (O_DIRECT: from our buffers to the disk, no copy in the page cache) where
+   * the system and the file system support it (default true; elsewhere, or when refused, the ordinary way).
+   */
+  directIo?: boolean;
   /** How long to wait for another host's sync lock (default 60 s). */
   syncLockTimeoutMs?: number;
   /** Minimum interval between progress events (default 200 ms). */
@@ -198,6 +203,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         volumePath: root,
         fsyncFiles: false, // the staging folder is flushed as a whole before the swap
         stagingWrites: true,
+        directWrites: options.directIo ?? true,
         smallFileWorker,
         touchedDir: (d) => stagingRef.touchedDir(d),
         observer,

@@ -27,9 +27,11 @@ function summary(r: BackupResult): string {
 export const backupCommand: Command = {
   name: 'backup',
   usage:
-    'ibackup backup [-u UDID] [--full] [--dir DIR] [--source UDID] [--json] [--verbose] [--simulator [--dataset NAME]]\n' +
+    'ibackup backup [-u UDID] [--full] [--dir DIR] [--source UDID] [--json] [--verbose] [--no-direct-io]\n' +
+    '               [--simulator [--dataset NAME]]\n' +
     '  --dir defaults to IBACKUP_DIR or the platform MobileSync/Backup folder; NDJSON events go to stdout with --json\n' +
-    '  or when stdout is not a terminal; logs go to stderr (--verbose, LOG_LEVEL).',
+    '  or when stdout is not a terminal; --no-direct-io writes large files through the page cache instead of O_DIRECT;\n' +
+    '  logs go to stderr (--verbose, LOG_LEVEL).',
   options: {
     udid: { type: 'string', short: 'u' },
     full: { type: 'boolean' },
@@ -39,6 +41,7 @@ export const backupCommand: Command = {
     verbose: { type: 'boolean', short: 'v' },
     simulator: { type: 'boolean' },
     dataset: { type: 'string' },
+    'no-direct-io': { type: 'boolean' },
   },
   async run(ctx) {
     const { values, stdout } = ctx;
@@ -115,6 +118,7 @@ export const backupCommand: Command = {
         full: values.full === true,
         sourceUdid: optionalString(values.source),
         muxAddress,
+        directIo: values['no-direct-io'] !== true,
         signal: ctx.signal,
         onEvent,
       });

@@ -46,6 +46,11 @@ export interface Mb2HostContext {
    * an existing — possibly hard-linked — file), small files synchronously. Default false: temporary name + rename.
    */
   stagingWrites?: boolean;
+  /**
+   * With stagingWrites: write large files with direct I/O (O_DIRECT, bypassing the page cache) where the system
+   * and the file system support it (default true; direct-file.ts).
+   */
+  directWrites?: boolean;
   /** With stagingWrites: small files are stored by this worker thread (else synchronously on this thread). */
   smallFileWorker?: StagedWriteWorker;
   /** Called with every directory whose entries changed (so a later commit can fsync it). */

@@ -1,6 +1,7 @@
 import { closeSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { tempPathFor } from './atomic-file.js';
+import { DirectFileWriter, openDirect } from './direct-file.js';
 
 /**
  * Writers for a STAGING folder (one that is thrown away whole after a crash, docs/backup-design.md): a partial
@@ -76,13 +77,47 @@ export function writeStagedFileSync(finalPath: string, chunks: Uint8Array[]): vo
   }
 }
 
+/** A large file being streamed into a staging folder (StagedFileWriter or DirectFileWriter). */
+export interface StagedWriter {
+  readonly finalPath: string;
+  /** Where the data goes: finalPath itself, or a temporary name when finalPath already existed. */
+  readonly writePath: string;
+  readonly bytes: number;
+  /** Take `data` (not modified until this resolves, or until flushSync when it is queued as a view). */
+  write(data: Uint8Array): Promise<void>;
+  /** Stop referring to memory given to write (write it out now if needed). Never throws. */
+  flushSync(): void;
+  commit(): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/**
+ * A writer for a large file in a staging folder: with `direct`, direct I/O where the system and the file system
+ * allow it (direct-file.ts), else through the page cache (StagedFileWriter).
+ */
+export async function createStagedWriter(finalPath: string, direct: boolean): Promise<StagedWriter> {
+  if (direct) {
+    let writePath = finalPath;
+    let fh: FileHandle | undefined;
+    try {
+      fh = await openDirect(finalPath);
+    } catch (err) {
+      if (!isExists(err)) throw err;
+      writePath = tempPathFor(finalPath);
+      fh = await openDirect(writePath);
+    }
+    if (fh) return new DirectFileWriter(finalPath, writePath, fh);
+  }
+  return StagedFileWriter.create(finalPath);
+}
+
 /**
  * A large file streamed into a staging folder: written under its final name when that name is new, else under a
  * temporary name renamed over the existing one at commit. Data is gathered into ~1 MiB and written with one
  * synchronous writev (the page cache takes it at once; a thread-pool round trip per write cost more), and every
  * 64 MiB a background fdatasync starts the writeback so the flush before the swap has little left to do.
  */
-export class StagedFileWriter {
+export class StagedFileWriter implements StagedWriter {
   private closed = false;
   bytes = 0;
   private queue: Uint8Array[] = [];

@@ -4,7 +4,7 @@ import { IBackupError } from '../../../errors.js';
 import { AtomicFileWriter, BoundedQueue } from '../atomic-file.js';
 import { deviceErrorCode, deviceErrorString, isHostFsError } from '../errno.js';
 import type { Mb2HostContext } from '../host-context.js';
-import { StagedFileWriter, writeStagedFileSync } from '../staged-file.js';
+import { createStagedWriter, writeStagedFileSync, type StagedWriter } from '../staged-file.js';
 import { CONTINUE, sendStatus, type HandlerOutcome } from './types.js';
 
 /** Files being written/fsynced/renamed while the next ones stream in. */
@@ -17,7 +17,7 @@ const FINALIZE_IN_FLIGHT = 8;
 const SMALL_FILE_BYTES = 512 * 1024;
 
 /**
- * What a streamed file is written with: AtomicFileWriter (temporary name) or StagedFileWriter (staging folder).
+ * What a streamed file is written with: AtomicFileWriter (temporary name) or a StagedWriter (staging folder).
  * The data given to `write` may be a view into a reused receive buffer: it must be written or copied by the time
  * `release()` returns.
  */
@@ -34,7 +34,7 @@ function atomicSink(w: AtomicFileWriter, fsync: boolean): FileSink {
   return { write: (d) => w.write(Buffer.from(d)), release: () => undefined, commit: () => w.commit(fsync), abort: () => w.abort() };
 }
 
-function stagedSink(w: StagedFileWriter): FileSink {
+function stagedSink(w: StagedWriter): FileSink {
   return { write: (d) => w.write(d), release: () => w.flushSync(), commit: () => w.commit(), abort: () => w.abort() };
 }
 
@@ -63,8 +63,9 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
 
   const fsync = ctx.fsyncFiles ?? true;
   const staging = ctx.stagingWrites === true;
+  const direct = ctx.directWrites ?? true;
   const openSink = async (path: string): Promise<FileSink> =>
-    staging ? stagedSink(await StagedFileWriter.create(path)) : atomicSink(await AtomicFileWriter.create(path), fsync);
+    staging ? stagedSink(await createStagedWriter(path, direct)) : atomicSink(await AtomicFileWriter.create(path), fsync);
   // A small file is gathered here (received chunks may be reused buffers), one file at a time.
   const smallFile = Buffer.allocUnsafeSlow(SMALL_FILE_BYTES);
   const decoder = new UploadStreamDecoder();
