@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
-import { ConfinedPathResolver } from '../../src/backup/confine.js';
-import { DeviceLinkConnection, runDeviceLinkLoop } from '../../src/services/mobilebackup2/index.js';
 import { StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
 import { connectWithDirectReads, directReadsOf } from '../../src/transport/index.js';
-import { socketPair, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
+import { socketPair, startStagingLoop, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
 
 // Service connections made through usbmuxd read into one reused buffer (transport/direct-reads.ts); the
 // mobilebackup2 upload path must keep nothing that points into it between reads.
@@ -93,14 +91,7 @@ describe('UploadFiles over a direct-read connection', () => {
   it('stores every byte when names, headers and data are split across many small reads', async () => {
     expect(directReadsOf(pair.host)).toBeDefined();
     const worker = new StagedWriteWorker(2);
-    const loop = runDeviceLinkLoop({
-      dl: new DeviceLinkConnection(pair.host),
-      paths: new ConfinedPathResolver(stage, [UDID]),
-      volumePath: tmp,
-      fsyncFiles: false,
-      stagingWrites: true,
-      smallFileWorker: worker,
-    });
+    const loop = startStagingLoop(pair.host, stage, UDID, { smallFileWorker: worker });
     const files = [
       ...Array.from({ length: 40 }, (_, i) => ({ deviceName: `D/${i}`, hostPath: `${UDID}/ab/s${i}`, data: pattern(10 + i * 997, i), blockSize: 1000 + i })),
       { deviceName: 'D/big', hostPath: `${UDID}/ab/big`, data: pattern(2_300_000, 99), blockSize: 65_536 },

@@ -4,11 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
-import { ConfinedPathResolver } from '../../src/backup/confine.js';
 import { DirectFileWriter, PIECE_BYTES } from '../../src/services/mobilebackup2/direct-file.js';
-import { DeviceLinkConnection, runDeviceLinkLoop } from '../../src/services/mobilebackup2/index.js';
 import { createStagedWriter, StagedFileWriter } from '../../src/services/mobilebackup2/staged-file.js';
-import { socketPair, uploadStream } from './mobilebackup2-scripted-device.js';
+import { socketPair, startStagingLoop, uploadStream } from './mobilebackup2-scripted-device.js';
 
 // Large files into a staging folder with direct I/O (direct-file.ts): exact content whatever the sizes of the
 // pieces that arrive, the same never-write-into-an-existing-inode rule as the page-cache writer, and nothing
@@ -143,14 +141,7 @@ describe.runIf(process.platform === 'linux')('UploadFiles with and without direc
     await mkdir(join(stage, 'ab'), { recursive: true });
     const pair = await socketPair({ directReads: true });
     try {
-      const loop = runDeviceLinkLoop({
-        dl: new DeviceLinkConnection(pair.host),
-        paths: new ConfinedPathResolver(stage, [UDID]),
-        volumePath: tmp,
-        fsyncFiles: false,
-        stagingWrites: true,
-        ...(directWrites === undefined ? {} : { directWrites }),
-      });
+      const loop = startStagingLoop(pair.host, stage, UDID, directWrites === undefined ? {} : { directWrites });
       const data = pattern(6 * PIECE_BYTES + 777);
       const stream = uploadStream([{ deviceName: 'D/big', hostPath: `${UDID}/ab/big`, data, blockSize: 65_536 }]);
       pair.device.send(dlUploadFiles(data.length));

@@ -2,6 +2,8 @@
 // speaking raw DeviceLink frames and mb2 file-stream blocks (written independently of the host code under test).
 import net from 'node:net';
 import { decodePlist, encodeLockdownFrame, isPlistDict, type DLMessage, type PlistValue } from '../../protocols/index.js';
+import { ConfinedPathResolver } from '../../src/backup/confine.js';
+import { DeviceLinkConnection, runDeviceLinkLoop, type Mb2HostContext } from '../../src/services/mobilebackup2/index.js';
 import { connectWithDirectReads } from '../../src/transport/index.js';
 
 export interface SocketPair {
@@ -151,4 +153,19 @@ export function uploadStream(files: { deviceName: string; hostPath: string; data
 export function asDict(v: PlistValue | undefined): Record<string, PlistValue | undefined> {
   if (!isPlistDict(v)) throw new Error('not a dict');
   return v;
+}
+
+/**
+ * The host's DeviceLink loop over `host`, storing into the staging folder `stage` (device paths start with `udid`),
+ * as a backup does: no per-file fsync, staging writes; `extra` adds or overrides context fields.
+ */
+export function startStagingLoop(host: net.Socket, stage: string, udid: string, extra: Partial<Mb2HostContext> = {}) {
+  return runDeviceLinkLoop({
+    dl: new DeviceLinkConnection(host),
+    paths: new ConfinedPathResolver(stage, [udid]),
+    volumePath: stage,
+    fsyncFiles: false,
+    stagingWrites: true,
+    ...extra,
+  });
 }

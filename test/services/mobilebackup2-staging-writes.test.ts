@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
-import { ConfinedPathResolver } from '../../src/backup/confine.js';
-import { DeviceLinkConnection, runDeviceLinkLoop, type Mb2LoopObserver } from '../../src/services/mobilebackup2/index.js';
+import type { Mb2LoopObserver } from '../../src/services/mobilebackup2/index.js';
 import { StagedFileWriter, writeStagedFileSync } from '../../src/services/mobilebackup2/staged-file.js';
 import { StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
-import { socketPair, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
+import { socketPair, startStagingLoop, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
 
 // UploadFiles into a staging folder (stagingWrites): new names are written directly, existing names — which may
 // be hard links shared with the previous backup — are replaced by a new inode, never written in place.
@@ -33,15 +32,7 @@ afterEach(async () => {
 });
 
 function startLoop(observer: Mb2LoopObserver = {}, smallFileWorker?: StagedWriteWorker) {
-  return runDeviceLinkLoop({
-    dl: new DeviceLinkConnection(pair.host),
-    paths: new ConfinedPathResolver(stage, [UDID]),
-    volumePath: tmp,
-    fsyncFiles: false,
-    stagingWrites: true,
-    smallFileWorker,
-    observer,
-  });
+  return startStagingLoop(pair.host, stage, UDID, { smallFileWorker, observer });
 }
 
 async function finish(loop: ReturnType<typeof startLoop>) {
