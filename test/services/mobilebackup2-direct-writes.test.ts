@@ -110,7 +110,7 @@ describe.runIf(process.platform === 'linux')('DirectFileWriter', () => {
   });
 
   it('an abort deletes what was written and gives its memory back: many writers in turn, some overlapping', async () => {
-    // Each writer holds at most two pieces; if an abort or a commit kept one, a later writer would wait forever.
+    // If an abort or a commit kept a piece, a later writer would wait for one forever.
     for (let round = 0; round < 6; round++) {
       const a = await createStagedWriter(join(tmp, 'ab', `a${round}`), true);
       const b = await createStagedWriter(join(tmp, 'ab', `b${round}`), true);

@@ -18,8 +18,16 @@ import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 export const DIRECT_ALIGN = 4096;
 /** One direct write. */
 export const PIECE_BYTES = 2 * 1024 * 1024;
-/** Pieces allocated at most per process: each writer holds one it fills and one being written. */
-const POOL_PIECES = 4;
+/**
+ * Direct writes in flight per file: two keep the disk busy while the next piece is handed over (alternating 2 GiB
+ * backups, 2026-11-23: faster in 7 of 8 pairs than one at a time).
+ */
+const MAX_IN_FLIGHT = 2;
+/**
+ * Pieces allocated at most per process. A writer holds one it fills and up to MAX_IN_FLIGHT being written; `take`
+ * waits when all are in use, and pieces being written always come back (a write never waits for a piece).
+ */
+const POOL_PIECES = 6;
 
 /** The one piece of the WebAssembly API used here (not in this project's TypeScript libs). */
 declare const WebAssembly: { Memory: new (descriptor: { initial: number }) => { buffer: ArrayBuffer } };
@@ -86,10 +94,10 @@ export class DirectFileWriter {
   private piece: Buffer | undefined;
   private filled = 0;
   private position = 0;
-  /** The one piece being written (at most one in flight, so pieces are written in order). */
-  private inFlight: Promise<void> | undefined;
+  /** The pieces being written (at most MAX_IN_FLIGHT, each at its own offset). */
+  private inFlight: Promise<void>[] = [];
   /** An ordinary descriptor for the last partial block, or for everything after a refused direct write. */
-  private plain: FileHandle | undefined;
+  private plain: Promise<FileHandle> | undefined;
   private direct = true;
   private failure: unknown;
   private closed = false;
@@ -100,7 +108,7 @@ export class DirectFileWriter {
     private readonly fh: FileHandle,
   ) {}
 
-  /** Copy `data` into the current piece; a full piece starts its write (awaiting the previous one first). */
+  /** Copy `data` into the current piece; a full piece starts its write (waiting while MAX_IN_FLIGHT are being written). */
   async write(data: Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     this.bytes += data.length;
@@ -119,7 +127,7 @@ export class DirectFileWriter {
   flushSync(): void {}
 
   private async submit(): Promise<void> {
-    await this.inFlight;
+    if (this.inFlight.length >= MAX_IN_FLIGHT) await this.inFlight[0];
     if (this.failure !== undefined) throw this.failure;
     const piece = this.piece!;
     const length = this.filled;
@@ -127,14 +135,15 @@ export class DirectFileWriter {
     this.piece = undefined;
     this.filled = 0;
     this.position += length;
-    this.inFlight = this.writePiece(piece, length, position)
+    const p: Promise<void> = this.writePiece(piece, length, position)
       .catch((err: unknown) => {
         this.failure ??= err;
       })
       .finally(() => {
         pieces.give(piece);
-        this.inFlight = undefined;
+        this.inFlight.splice(this.inFlight.indexOf(p), 1);
       });
+    this.inFlight.push(p);
   }
 
   private async writePiece(piece: Buffer, length: number, position: number): Promise<void> {
@@ -152,9 +161,11 @@ export class DirectFileWriter {
       }
     }
     if (done === length) return;
-    this.plain ??= await open(this.writePath, constants.O_WRONLY);
+    // One ordinary descriptor however many pieces need it at once.
+    this.plain ??= open(this.writePath, constants.O_WRONLY);
+    const plain = await this.plain;
     while (done < length) {
-      const { bytesWritten } = await this.plain.write(piece, done, length - done, position + done);
+      const { bytesWritten } = await plain.write(piece, done, length - done, position + done);
       done += bytesWritten;
     }
   }
@@ -163,7 +174,7 @@ export class DirectFileWriter {
   async commit(): Promise<void> {
     try {
       if (this.failure === undefined && this.filled > 0) await this.submit();
-      await this.inFlight;
+      await Promise.all(this.inFlight);
       if (this.failure !== undefined) throw this.failure;
     } finally {
       await this.close();
@@ -174,7 +185,7 @@ export class DirectFileWriter {
   /** Close and delete what was written. Never throws. */
   async abort(): Promise<void> {
     this.failure ??= new Error('aborted');
-    await this.inFlight;
+    await Promise.all(this.inFlight);
     await this.close().catch(() => undefined);
     await unlink(this.writePath).catch(() => undefined);
   }
@@ -189,6 +200,6 @@ export class DirectFileWriter {
     this.closed = true;
     const plain = this.plain;
     this.plain = undefined;
-    await Promise.all([this.fh.close(), plain?.close()]);
+    await Promise.all([this.fh.close(), plain?.then((fh) => fh.close(), () => undefined)]);
   }
 }
