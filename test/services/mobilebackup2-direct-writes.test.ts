@@ -136,10 +136,10 @@ describe.runIf(process.platform === 'linux')('UploadFiles with and without direc
   const UDID = '00008120-001A2B3C4D5E0001';
 
   /** Stream one large file, look at how the host opened it halfway through, then finish; returns the flags. */
-  async function flagsWhileStreaming(directWrites: boolean | undefined): Promise<number[]> {
-    const stage = join(tmp, String(directWrites));
+  async function flagsWhileStreaming(directWrites: boolean | undefined, directReads = true): Promise<number[]> {
+    const stage = join(tmp, `${directWrites}-${directReads}`);
     await mkdir(join(stage, 'ab'), { recursive: true });
-    const pair = await socketPair({ directReads: true });
+    const pair = await socketPair({ directReads });
     try {
       const loop = startStagingLoop(pair.host, stage, UDID, directWrites === undefined ? {} : { directWrites });
       const data = pattern(6 * PIECE_BYTES + 777);
@@ -170,5 +170,12 @@ describe.runIf(process.platform === 'linux')('UploadFiles with and without direc
     const buffered = await flagsWhileStreaming(false);
     expect(buffered).toHaveLength(1);
     expect(buffered[0]! & constants.O_DIRECT).toBe(0);
+  });
+
+  it('uses the page cache when the connection hands over its chunks for keeps (no reused receive buffer)', async () => {
+    // As over service TLS: the chunks are the writer's to keep, so the page-cache writer needs no copy of ours.
+    const flags = await flagsWhileStreaming(undefined, false);
+    expect(flags).toHaveLength(1);
+    expect(flags[0]! & constants.O_DIRECT).toBe(0);
   });
 });

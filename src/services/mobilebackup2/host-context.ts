@@ -48,7 +48,8 @@ export interface Mb2HostContext {
   stagingWrites?: boolean;
   /**
    * With stagingWrites: write large files with direct I/O (O_DIRECT, bypassing the page cache) where the system
-   * and the file system support it (default true; direct-file.ts).
+   * and the file system support it and the connection reads into a reused buffer (plain service connections;
+   * default true; direct-file.ts).
    */
   directWrites?: boolean;
   /** With stagingWrites: small files are stored by this worker thread (else synchronously on this thread). */
