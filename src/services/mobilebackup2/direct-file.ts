@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { errnoCode } from './errno.js';
 
 /**
  * A large received file written to a staging folder with direct I/O (O_DIRECT): the data goes from our buffer to
@@ -60,15 +61,6 @@ const pieces = new AlignedPieces();
 /** false once the platform or a file system has refused O_DIRECT (then every file is written the ordinary way). */
 let directAvailable = typeof constants.O_DIRECT === 'number' && constants.O_DIRECT > 0;
 
-/** Whether direct writes will be tried (tests and the benchmark read this). */
-export function directWritesAvailable(): boolean {
-  return directAvailable;
-}
-
-function errCode(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
-}
-
 /**
  * Create `path` (O_EXCL) for direct writes. Returns undefined when direct I/O is not possible here (nothing is
  * left behind); throws the open's error otherwise (EEXIST included).
@@ -79,7 +71,7 @@ export async function openDirect(path: string): Promise<FileHandle | undefined> 
   try {
     return await open(path, O_WRONLY | O_CREAT | O_EXCL | O_DIRECT, 0o644);
   } catch (err) {
-    if (errCode(err) !== 'EINVAL') throw err;
+    if (errnoCode(err) !== 'EINVAL') throw err;
     // The file system does not do direct I/O. Linux may have created the file before refusing: with O_EXCL the
     // name did not exist before this call, so whatever is there now is ours.
     directAvailable = false;
@@ -156,7 +148,7 @@ export class DirectFileWriter {
         done += bytesWritten;
         if (done % DIRECT_ALIGN !== 0) break; // a short, unaligned write: the rest the ordinary way
       } catch (err) {
-        if (errCode(err) !== 'EINVAL') throw err;
+        if (errnoCode(err) !== 'EINVAL') throw err;
         this.direct = false; // refused for this file: the ordinary way from here on
       }
     }
