@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
 import { StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
 import { connectWithDirectReads, directReadsOf } from '../../src/transport/index.js';
@@ -119,5 +119,41 @@ describe('UploadFiles over a direct-read connection', () => {
     } finally {
       await worker.close();
     }
+  });
+
+  it('gathers small files of every request on a connection in one buffer, and no file gets bytes of an earlier one', async () => {
+    // Each request's files get shorter, so a stale length or offset would show the previous request's bytes;
+    // each request also has a file that outgrows the buffer and streams (its held start must come along).
+    const requests = [0, 1, 2].map((r) => [
+      { deviceName: `D/a${r}`, hostPath: `${UDID}/ab/a${r}`, data: pattern(400_000 - r * 150_000, r), blockSize: 4093 },
+      { deviceName: `D/b${r}`, hostPath: `${UDID}/ab/b${r}`, data: pattern(3 - r, r + 10) },
+      { deviceName: `D/c${r}`, hostPath: `${UDID}/ab/c${r}`, data: pattern(600_000 + r, r + 20), blockSize: 100_000 },
+    ]);
+    const SMALL = 512 * 1024;
+    const spy = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    for (const worker of [new StagedWriteWorker(1), undefined]) {
+      spy.mockClear();
+      const dir = worker ? 'ab' : 'cd';
+      await mkdir(join(stage, dir), { recursive: true });
+      const both = await socketPair({ directReads: true });
+      const loop = startStagingLoop(both.host, stage, UDID, worker ? { smallFileWorker: worker } : {});
+      try {
+        for (const files of requests) {
+          const placed = files.map((f) => ({ ...f, hostPath: f.hostPath.replace('/ab/', `/${dir}/`) }));
+          both.device.send(dlUploadFiles(1));
+          both.device.sendRaw(uploadStream(placed));
+          expect((await both.device.receiveStatus()).code).toBe(0);
+          for (const f of placed) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
+        }
+        both.device.send(dlProcessMessage({ MessageName: 'Response', ErrorCode: 0 }));
+        expect((await loop).kind).toBe('result');
+        // one small-file buffer for the connection, not one per request
+        expect(spy.mock.calls.filter(([n]) => n === SMALL)).toHaveLength(1);
+      } finally {
+        both.close();
+        await worker?.close();
+      }
+    }
+    spy.mockRestore();
   });
 });
