@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, statfs, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   dlContentsOfDirectory,
   dlCopyItem,
@@ -114,6 +114,37 @@ describe('DownloadFiles', () => {
     });
     expect((await pair.device.receiveStatus()).code).toBe(0);
     await finish(loop);
+  });
+
+  it('reuses one pair of read buffers for every request on a connection; back-to-back requests arrive intact', async () => {
+    const sizes = [3 * 1024 * 1024 + 17, 2 * 1024 * 1024 + 5, 100];
+    const contents = sizes.map((size, i) => {
+      const data = Buffer.alloc(size);
+      for (let k = 0; k < size; k++) data[k] = (k * 11 + i * 29 + (k >> 15)) & 0xff;
+      return data;
+    });
+    for (const [i, data] of contents.entries()) await writeFile(join(stage, `r${i}`), data);
+    const spy = vi.spyOn(Buffer, 'allocUnsafeSlow');
+    try {
+      const loop = startLoop();
+      // Three requests sent at once while the device does not read, so each starts while the one before it is
+      // still leaving the host (its end waits for 'drain'; a buffer is reused only once released, see ReadBuffers).
+      pair.device.socket.pause();
+      for (let i = 0; i < sizes.length; i++) pair.device.send(dlDownloadFiles([`${UDID}/r${i}`]));
+      for (let waited = 0; pair.host.writableLength === 0 && waited < 500; waited++) await new Promise((r) => setTimeout(r, 10));
+      pair.device.socket.resume();
+      for (let i = 0; i < sizes.length; i++) {
+        const files = await pair.device.receiveDownloadStream();
+        expect(files).toHaveLength(1);
+        expect(files[0]!.data.equals(contents[i]!)).toBe(true);
+        expect((await pair.device.receiveStatus()).code).toBe(0);
+      }
+      await finish(loop);
+      // 32 slots of [5-byte header][32 KiB] per buffer, two buffers for the connection
+      expect(spy.mock.calls.filter(([n]) => n === 32 * (5 + 32 * 1024))).toHaveLength(2);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
 

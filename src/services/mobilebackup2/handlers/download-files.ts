@@ -16,6 +16,7 @@ import {
 import { IBackupError } from '../../../errors.js';
 import { deviceErrorCode, deviceErrorString, DL_MULTI_STATUS, isHostFsError } from '../errno.js';
 import type { Mb2HostContext } from '../host-context.js';
+import { perConnection } from './per-connection.js';
 import { CONTINUE, sendStatus, type HandlerOutcome } from './types.js';
 
 /**
@@ -30,7 +31,7 @@ export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promis
 
   const failures: PlistDict = {};
   let failed = 0;
-  const buffers = new ReadBuffers();
+  const buffers = readBuffersOf(ctx.dl);
   for (const devicePath of paths) {
     if (typeof devicePath !== 'string') {
       throw new IBackupError('UNSAFE_PATH', 'The device asked for a file with a name that is not text.');
@@ -109,6 +110,12 @@ class ReadBuffers {
     return { block: this.bufs[i]!, release };
   }
 }
+
+/**
+ * One pair per connection (see perConnection; a restore asks for its files in batches of a few hundred). A buffer
+ * whose write was refused is never released, but a handler's error ends the DL loop, so nothing waits for it.
+ */
+const readBuffersOf = perConnection(() => new ReadBuffers());
 
 const readvAsync = promisify(readv);
 
