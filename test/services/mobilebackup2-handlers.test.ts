@@ -148,6 +148,16 @@ describe('DownloadFiles', () => {
   });
 });
 
+describe('DeviceLinkConnection.queue', () => {
+  it('on a closed connection: DEVICE_DISCONNECTED, and the bytes are released at once (their buffer may be reused)', async () => {
+    const dl = new DeviceLinkConnection(pair.host);
+    pair.host.destroy();
+    let released = 0;
+    await expect(dl.queue(Buffer.alloc(100), undefined, () => released++)).rejects.toMatchObject({ code: 'DEVICE_DISCONNECTED' });
+    expect(released).toBe(1);
+  });
+});
+
 describe('UploadFiles', () => {
   it('writes each file under a temporary name, renames it into place, and keeps the stream in sync after failures', async () => {
     const received: string[] = [];

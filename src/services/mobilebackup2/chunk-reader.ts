@@ -199,6 +199,7 @@ export async function writeWithBackpressure(
   queueUpTo = 0,
 ): Promise<void> {
   if (stream.destroyed || stream.writableEnded) {
+    onReleased?.(); // never handed to the stream: the caller may reuse the memory at once
     throw new IBackupError('DEVICE_DISCONNECTED', 'The connection to the device is closed.', {
       hint: 'Check the cable (or the network connection) and try again.',
     });

@@ -111,10 +111,7 @@ class ReadBuffers {
   }
 }
 
-/**
- * One pair per connection (see perConnection; a restore asks for its files in batches of a few hundred). A buffer
- * whose write was refused is never released, but a handler's error ends the DL loop, so nothing waits for it.
- */
+/** One pair per connection (see perConnection): a restore asks for its files in batches of a few hundred. */
 const readBuffersOf = perConnection(() => new ReadBuffers());
 
 const readvAsync = promisify(readv);
