@@ -97,18 +97,24 @@ export interface StagedWriter {
  */
 export async function createStagedWriter(finalPath: string, direct: boolean): Promise<StagedWriter> {
   if (direct) {
-    let writePath = finalPath;
-    let fh: FileHandle | undefined;
-    try {
-      fh = await openDirect(finalPath);
-    } catch (err) {
-      if (!isExists(err)) throw err;
-      writePath = tempPathFor(finalPath);
-      fh = await openDirect(writePath);
-    }
-    if (fh) return new DirectFileWriter(finalPath, writePath, fh);
+    const { writePath, opened } = await openNewOrTemp(finalPath, openDirect);
+    if (opened) return new DirectFileWriter(finalPath, writePath, opened);
   }
   return StagedFileWriter.create(finalPath);
+}
+
+/**
+ * Open a new file (`openNew` creates with O_EXCL) under `finalPath`, or — when that name exists, possibly as a
+ * hard link into the previous backup — under a temporary name to be renamed over it at commit.
+ */
+async function openNewOrTemp<T>(finalPath: string, openNew: (path: string) => Promise<T>): Promise<{ writePath: string; opened: T }> {
+  try {
+    return { writePath: finalPath, opened: await openNew(finalPath) };
+  } catch (err) {
+    if (!isExists(err)) throw err;
+  }
+  const temp = tempPathFor(finalPath);
+  return { writePath: temp, opened: await openNew(temp) };
 }
 
 /**
@@ -135,13 +141,8 @@ export class StagedFileWriter implements StagedWriter {
   ) {}
 
   static async create(finalPath: string): Promise<StagedFileWriter> {
-    try {
-      return new StagedFileWriter(finalPath, finalPath, await open(finalPath, 'wx', 0o644));
-    } catch (err) {
-      if (!isExists(err)) throw err;
-    }
-    const temp = tempPathFor(finalPath);
-    return new StagedFileWriter(finalPath, temp, await open(temp, 'wx', 0o644));
+    const { writePath, opened } = await openNewOrTemp(finalPath, (path) => open(path, 'wx', 0o644));
+    return new StagedFileWriter(finalPath, writePath, opened);
   }
 
   /** Queue `data` (not modified afterwards); every ~1 MiB the queue is written out before this resolves. */
