@@ -16,7 +16,7 @@ import { errnoCode } from './errno.js';
  */
 
 /** Offsets and lengths of direct writes are multiples of this (covers 512- and 4096-byte sector devices). */
-export const DIRECT_ALIGN = 4096;
+const DIRECT_ALIGN = 4096;
 /** One direct write. */
 export const PIECE_BYTES = 2 * 1024 * 1024;
 /**
