@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { ratioChartSvg } from './chart.js';
 import { updateDoc } from './doc.js';
+import { InodeSettle } from './inode-settle.js';
 import { describeMachine, gitHead } from './machine.js';
 import { GNU_TIME, measurementMethod } from './measure.js';
 import { buildPlan } from './plan.js';
@@ -58,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   snapshotBuild(join(workDir, 'code'));
   const machine = describeMachine(workDir);
   const commit = gitHead(REPO_ROOT);
-  const ctx: RunContext = { workDir, log, quick: args.quick, machine, date: now.toISOString(), commit };
+  const ctx: RunContext = { workDir, log, quick: args.quick, machine, date: now.toISOString(), commit, inodes: new InodeSettle() };
   log(`bench: ${plan.length} scenario runs on ${machine}`);
   log(`bench: backups go to ${workDir} (deleted after each measurement)`);
 

@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { syncFileSystem } from '../src/backup/fs-durable.js';
+import type { InodeSettle } from './inode-settle.js';
 import { runMeasured, type Measured } from './measure.js';
 import { BenchSimulator } from './sim-control.js';
 import { MB, mbPerSecond, median, perSecond, round, speedup } from './stats.js';
@@ -20,6 +21,8 @@ export interface RunContext {
   commit: string;
   /** Aborted on Ctrl-C/SIGTERM: the running tool is stopped and the scenario fails. */
   signal?: AbortSignal;
+  /** Measured backups wait out ext4's window for the inodes of a large backup just deleted (inode-settle.ts). */
+  inodes?: InodeSettle;
 }
 
 class RunFailed extends Error {}
@@ -77,6 +80,7 @@ async function runTool(
   // Every measured run starts with nothing dirty on the disk: otherwise a tool that flushes (ours) also pays for
   // what the tool before it left unflushed (idevicebackup2 never syncs) — incremental runs follow each other.
   syncQuietly();
+  if (op === 'backup') await ctx.inodes?.settle(ctx.log, ctx.signal);
   const cpu0 = sim.cpuSeconds();
   const m = await runMeasured(c.cmd, c.args, {
     env: sim.env({ IBACKUP_PAIR_RECORD_DIR: join(ctx.workDir, 'pair-records') }),
@@ -237,12 +241,16 @@ async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Scen
     const all: ToolRun[] = [];
     const once = async (tool: Tool): Promise<ToolRun> => {
       const root = freshDir(ctx, `${tool}-backup`);
+      let files = 0;
       try {
         const r = await runTool(ctx, sim, tool, 'backup', udid, root, 'full');
+        files = r.files;
         all.push(r);
         return r;
       } finally {
         dispose(root);
+        syncQuietly();
+        ctx.inodes?.deleted(files);
       }
     };
     for (let w = 0; w < spec.warmups; w++) {

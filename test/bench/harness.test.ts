@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/args.js';
 import { ratioChartSvg } from '../../bench/chart.js';
 import { markers, updateDoc } from '../../bench/doc.js';
+import { BULK_DELETE_FILES, InodeSettle, RECENTLY_DELETED_WINDOW_MS } from '../../bench/inode-settle.js';
 import { buildPlan } from '../../bench/plan.js';
 import { ceilingTable, resultsTable, targetsTable } from '../../bench/report.js';
 import { pairOf, summarise, type RunContext } from '../../bench/scenario-runner.js';
@@ -171,5 +172,38 @@ describe('bench plan and options', () => {
     expect(() => parseBenchArgs(['--scenario', 'huge'])).toThrow(/unknown scenario/);
     expect(() => parseBenchArgs(['--variant', 'ssl'])).toThrow(/unknown variant/);
     expect(() => parseBenchArgs(['--pairs', '0'])).toThrow(/positive integer/);
+  });
+});
+
+describe('bench waits out ext4\'s recently-deleted inode window', () => {
+  it('waits only after a backup of many files was deleted, for what is left of the window', async () => {
+    let now = 1_000_000;
+    const settle = new InodeSettle(() => now);
+    expect(settle.remainingMs()).toBe(0);
+    settle.deleted(BULK_DELETE_FILES - 1); // a large file or a camera roll: few inodes, no wait
+    expect(settle.remainingMs()).toBe(0);
+    settle.deleted(50_000);
+    expect(settle.remainingMs()).toBe(RECENTLY_DELETED_WINDOW_MS);
+    now += 20_000;
+    expect(settle.remainingMs()).toBe(RECENTLY_DELETED_WINDOW_MS - 20_000);
+    now += RECENTLY_DELETED_WINDOW_MS;
+    expect(settle.remainingMs()).toBe(0);
+    const lines: string[] = [];
+    await settle.settle((l) => lines.push(l));
+    expect(lines).toEqual([]);
+  });
+
+  it('a later small deletion does not cancel the wait, and the wait can be aborted', async () => {
+    const now = 5_000;
+    const settle = new InodeSettle(() => now);
+    settle.deleted(50_000);
+    settle.deleted(5);
+    expect(settle.remainingMs()).toBe(RECENTLY_DELETED_WINDOW_MS);
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const waiting = settle.settle((l) => lines.push(l), stop.signal);
+    stop.abort();
+    await expect(waiting).rejects.toThrow(/abort/i);
+    expect(lines[0]).toMatch(/waiting 61 s/);
   });
 });
