@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { parseBenchArgs, USAGE, type BenchArgs } from './args.js';
 import { ratioChartSvg } from './chart.js';
 import { updateDoc } from './doc.js';
-import { InodeSettle } from './inode-settle.js';
+import { KEEP_FROM_FILES, KeptBackups } from './kept-backups.js';
 import { describeMachine, gitHead } from './machine.js';
 import { GNU_TIME, measurementMethod } from './measure.js';
 import { buildPlan } from './plan.js';
@@ -59,9 +59,9 @@ async function main(argv: string[]): Promise<number> {
   snapshotBuild(join(workDir, 'code'));
   const machine = describeMachine(workDir);
   const commit = gitHead(REPO_ROOT);
-  const ctx: RunContext = { workDir, log, quick: args.quick, machine, date: now.toISOString(), commit, inodes: new InodeSettle() };
+  const ctx: RunContext = { workDir, log, quick: args.quick, machine, date: now.toISOString(), commit, kept: new KeptBackups() };
   log(`bench: ${plan.length} scenario runs on ${machine}`);
-  log(`bench: backups go to ${workDir} (deleted after each measurement)`);
+  log(`bench: backups go to ${workDir} (deleted after each measurement; backups of ${KEEP_FROM_FILES.toLocaleString('en-US')}+ files at the end)`);
 
   const started = Date.now();
   const results: ScenarioResult[] = [];
@@ -114,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
       publish(false);
     }
   } finally {
+    ctx.kept?.disposeAll();
     if (ownWork) rmSync(workDir, { recursive: true, force: true });
   }
   const unfinished = plan.length - results.length - failures.length;

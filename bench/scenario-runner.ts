@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join } from 'node:path';
 import { syncFileSystem } from '../src/backup/fs-durable.js';
-import type { InodeSettle } from './inode-settle.js';
+import type { KeptBackups } from './kept-backups.js';
 import { runMeasured, type Measured } from './measure.js';
 import { BenchSimulator } from './sim-control.js';
 import { MB, mbPerSecond, median, perSecond, round, speedup } from './stats.js';
@@ -21,8 +21,8 @@ export interface RunContext {
   commit: string;
   /** Aborted on Ctrl-C/SIGTERM: the running tool is stopped and the scenario fails. */
   signal?: AbortSignal;
-  /** Measured backups wait out ext4's window for the inodes of a large backup just deleted (inode-settle.ts). */
-  inodes?: InodeSettle;
+  /** Backups of many files stay here until the benchmark ends instead of being deleted after their run (kept-backups.ts). */
+  kept?: KeptBackups;
 }
 
 class RunFailed extends Error {}
@@ -80,7 +80,6 @@ async function runTool(
   // Every measured run starts with nothing dirty on the disk: otherwise a tool that flushes (ours) also pays for
   // what the tool before it left unflushed (idevicebackup2 never syncs) — incremental runs follow each other.
   syncQuietly();
-  if (op === 'backup') await ctx.inodes?.settle(ctx.log, ctx.signal);
   const cpu0 = sim.cpuSeconds();
   const m = await runMeasured(c.cmd, c.args, {
     env: sim.env({ IBACKUP_PAIR_RECORD_DIR: join(ctx.workDir, 'pair-records') }),
@@ -241,16 +240,14 @@ async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Scen
     const all: ToolRun[] = [];
     const once = async (tool: Tool): Promise<ToolRun> => {
       const root = freshDir(ctx, `${tool}-backup`);
-      let files = 0;
+      let moved = { files: 0, bytes: 0 };
       try {
         const r = await runTool(ctx, sim, tool, 'backup', udid, root, 'full');
-        files = r.files;
+        moved = r;
         all.push(r);
         return r;
       } finally {
-        dispose(root);
-        syncQuietly();
-        ctx.inodes?.deleted(files);
+        if (!ctx.kept?.keep(root, moved.files, moved.bytes)) dispose(root);
       }
     };
     for (let w = 0; w < spec.warmups; w++) {

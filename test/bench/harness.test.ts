@@ -1,13 +1,13 @@
 // The benchmark harness's pure parts: statistics, plan, options, result JSON shape, tables, chart, doc update.
 // Nothing here is timed; the benchmark itself runs only with `npm run bench`.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchArgs } from '../../bench/args.js';
 import { ratioChartSvg } from '../../bench/chart.js';
 import { markers, updateDoc } from '../../bench/doc.js';
-import { BULK_DELETE_FILES, InodeSettle, RECENTLY_DELETED_WINDOW_MS } from '../../bench/inode-settle.js';
+import { KEEP_BUDGET_BYTES, KEEP_FROM_FILES, KeptBackups } from '../../bench/kept-backups.js';
 import { buildPlan } from '../../bench/plan.js';
 import { ceilingTable, resultsTable, targetsTable } from '../../bench/report.js';
 import { pairOf, summarise, type RunContext } from '../../bench/scenario-runner.js';
@@ -175,35 +175,30 @@ describe('bench plan and options', () => {
   });
 });
 
-describe('bench waits out ext4\'s recently-deleted inode window', () => {
-  it('waits only after a backup of many files was deleted, for what is left of the window', async () => {
-    let now = 1_000_000;
-    const settle = new InodeSettle(() => now);
-    expect(settle.remainingMs()).toBe(0);
-    settle.deleted(BULK_DELETE_FILES - 1); // a large file or a camera roll: few inodes, no wait
-    expect(settle.remainingMs()).toBe(0);
-    settle.deleted(50_000);
-    expect(settle.remainingMs()).toBe(RECENTLY_DELETED_WINDOW_MS);
-    now += 20_000;
-    expect(settle.remainingMs()).toBe(RECENTLY_DELETED_WINDOW_MS - 20_000);
-    now += RECENTLY_DELETED_WINDOW_MS;
-    expect(settle.remainingMs()).toBe(0);
-    const lines: string[] = [];
-    await settle.settle((l) => lines.push(l));
-    expect(lines).toEqual([]);
-  });
-
-  it('a later small deletion does not cancel the wait, and the wait can be aborted', async () => {
-    const now = 5_000;
-    const settle = new InodeSettle(() => now);
-    settle.deleted(50_000);
-    settle.deleted(5);
-    expect(settle.remainingMs()).toBe(RECENTLY_DELETED_WINDOW_MS);
-    const stop = new AbortController();
-    const lines: string[] = [];
-    const waiting = settle.settle((l) => lines.push(l), stop.signal);
-    stop.abort();
-    await expect(waiting).rejects.toThrow(/abort/i);
-    expect(lines[0]).toMatch(/waiting 61 s/);
+describe('bench keeps backups of many files until it ends', () => {
+  it('keeps only backups of many files, within the byte budget, and deletes them all at the end', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ibackup-kept-'));
+    try {
+      const dir = (name: string): string => {
+        const d = join(root, name);
+        mkdirSync(join(d, 'ab'), { recursive: true });
+        writeFileSync(join(d, 'ab', 'f'), 'x');
+        return d;
+      };
+      const kept = new KeptBackups();
+      const many = dir('many');
+      expect(kept.keep(dir('large'), 5, 2 * 1024 ** 3)).toBe(false); // few inodes: deleted at once as before
+      expect(kept.keep(many, 50_000, 205_000_000)).toBe(true);
+      expect(kept.keep(dir('just-under'), KEEP_FROM_FILES - 1, 1000)).toBe(false);
+      expect(kept.keep(dir('too-big'), KEEP_FROM_FILES, KEEP_BUDGET_BYTES)).toBe(false); // over the budget with the first
+      expect(kept.count).toBe(1);
+      expect(existsSync(many)).toBe(true);
+      kept.disposeAll();
+      expect(existsSync(many)).toBe(false);
+      expect(kept.count).toBe(0);
+      expect(kept.keep(dir('again'), KEEP_FROM_FILES, KEEP_BUDGET_BYTES)).toBe(true); // the budget is free again
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
