@@ -1,5 +1,6 @@
 // Runs one scenario: its own simulator process, the sink ceiling, warm-up, then ours/theirs pairs (A B A B) into
-// fresh folders that are deleted (and synced away) after each measurement.
+// fresh folders that are deleted (and synced away) after each measurement — backups of many files only when the
+// benchmark ends (kept-backups.ts).
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
