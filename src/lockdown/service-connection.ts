@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { layerLogger } from '../log.js';
-import { closeStream, resolveTimeouts, type MuxDevice, type Timeouts, type UsbmuxClient } from '../transport/index.js';
+import { closeStream, enableDirectReadsOnTls, resolveTimeouts, type MuxDevice, type Timeouts, type UsbmuxClient } from '../transport/index.js';
 import type { PairRecord } from './pair-record.js';
 import type { StartedService } from './lockdown-client.js';
 import { upgradeToTls } from './tls.js';
@@ -38,6 +38,9 @@ export async function openServiceConnection(
       maxTls10: opts.maxTls10,
     });
     secure.on('error', (err) => log.debug({ service: started.service, err: err.message }, 'service TLS error'));
+    // Decrypted records into one reused buffer too, where this Node allows it (see enableDirectReadsOnTls).
+    const direct = enableDirectReadsOnTls(secure);
+    log.debug({ service: started.service, directReads: direct }, 'service TLS reads');
     stream = secure;
   }
   log.debug({ service: started.service, port: started.port, tls: started.enableServiceSSL }, 'service connected');
