@@ -23,10 +23,11 @@ export async function openServiceConnection(
   opts: { signal?: AbortSignal; timeouts?: Partial<Timeouts>; maxTls10?: boolean } = {},
 ): Promise<ServiceConnection> {
   const timeouts = resolveTimeouts(opts.timeouts);
-  // A plain connection reads into one reused buffer (no allocation per read); TLS does its own reads.
+  // A plain connection reads into one reused buffer (no allocation per read); a TLS one gets its own below.
   const raw = await mux.connect(device.deviceId, started.port, opts.signal, { directReads: !started.enableServiceSSL });
   raw.on('error', (err) => log.debug({ service: started.service, err: err.message }, 'service socket error'));
   let stream: Duplex = raw;
+  let directReads = !started.enableServiceSSL;
   if (started.enableServiceSSL) {
     if (!record) {
       raw.destroy();
@@ -39,11 +40,10 @@ export async function openServiceConnection(
     });
     secure.on('error', (err) => log.debug({ service: started.service, err: err.message }, 'service TLS error'));
     // Decrypted records into one reused buffer too, where this Node allows it (see enableDirectReadsOnTls).
-    const direct = enableDirectReadsOnTls(secure);
-    log.debug({ service: started.service, directReads: direct }, 'service TLS reads');
+    directReads = enableDirectReadsOnTls(secure);
     stream = secure;
   }
-  log.debug({ service: started.service, port: started.port, tls: started.enableServiceSSL }, 'service connected');
+  log.debug({ service: started.service, port: started.port, tls: started.enableServiceSSL, directReads }, 'service connected');
   let closing: Promise<void> | undefined;
   return {
     name: started.service,

@@ -73,7 +73,8 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   const direct = ctx.directWrites ?? true;
   // Direct I/O only when the received chunks are views into a reused receive buffer: their bytes must be copied
   // or written before the next read anyway, and a copy into an aligned piece replaces the page cache's copy. Chunks
-  // the connection hands over for keeps (service TLS: one new Buffer per record) go to the page cache without
+  // the connection hands over for keeps (service TLS where Node's internals rule out a reused buffer, see
+  // enableDirectReadsOnTls: one new Buffer per record) go to the page cache without
   // any copy of ours; copying them for direct writes cost more CPU than it saved (2 GiB over service TLS,
   // alternating runs 2026-11-23: 8.8-14.3 s vs 7.3-11.4 s).
   const openSink = async (path: string, reusedChunks: boolean): Promise<FileSink> =>
