@@ -1,6 +1,6 @@
 import { lstatSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
-import { join, relative, sep, isAbsolute } from 'node:path';
+import { normalize, relative, sep, isAbsolute } from 'node:path';
 import { IBackupError } from '../errors.js';
 import type { DevicePathResolver, PathUse } from '../services/mobilebackup2/index.js';
 
@@ -46,23 +46,33 @@ function isInside(root: string, p: string): boolean {
 export class ConfinedPathResolver implements DevicePathResolver {
   private readonly checkedDirs = new Set<string>();
   private realRoot: string | undefined;
+  /** hostDir normalized, and the same ending in one separator: what every resolved path starts with. */
+  private readonly root: string;
+  private readonly prefix: string;
 
   constructor(
     readonly hostDir: string,
     readonly folderNames: readonly string[],
-  ) {}
+  ) {
+    this.root = normalize(hostDir);
+    if (this.root.length > 1 && this.root.endsWith(sep)) this.root = this.root.slice(0, -1);
+    this.prefix = this.root.endsWith(sep) ? this.root : this.root + sep;
+  }
 
   async resolve(devicePath: unknown, use: PathUse): Promise<string> {
     const segments = deviceSegments(devicePath, this.folderNames);
     if (segments.length === 0 && (use === 'write' || use === 'remove')) {
       throw unsafePath(devicePath, 'it would replace or remove the backup folder itself');
     }
-    const target = join(this.hostDir, ...segments);
-    if (!isInside(this.hostDir, target)) throw unsafePath(devicePath, 'it leads outside the backup folder');
+    // deviceSegments left only plain names (no separators, no '.', '..' or empty segments), so gluing them onto
+    // the normalized root with separators is what join() would return, and cannot lead outside the root. (This
+    // runs once per file received: join and relative cost a fifth of the main thread's CPU in a 50,000-file
+    // backup.)
+    const target = segments.length === 0 ? normalize(this.hostDir) : this.prefix + segments.join(sep);
     // Every existing parent must be a real folder, or a symlink whose target stays inside.
-    let dir = this.hostDir;
+    let dir = this.root;
     for (let i = 0; i < segments.length - 1; i++) {
-      dir = join(dir, segments[i]!);
+      dir = i === 0 ? this.prefix + segments[0]! : dir + sep + segments[i]!;
       if (this.checkedDirs.has(dir)) continue;
       const kind = this.kindOf(dir);
       if (kind === 'missing') break;
