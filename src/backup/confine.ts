@@ -19,18 +19,35 @@ export function unsafePath(devicePath: unknown, why: string): IBackupError {
 export function deviceSegments(devicePath: unknown, folderNames: readonly string[]): string[] {
   if (typeof devicePath !== 'string') throw unsafePath(devicePath, 'it is not text');
   if (devicePath.length === 0) throw unsafePath(devicePath, 'it is empty');
-  if (devicePath.includes('\0')) throw unsafePath(devicePath, 'it contains a NUL byte');
-  if (devicePath.includes('\\')) throw unsafePath(devicePath, 'it contains a backslash');
-  if (/^[A-Za-z]:/.test(devicePath)) throw unsafePath(devicePath, 'it starts with a drive letter');
-  if (devicePath.includes(':')) throw unsafePath(devicePath, 'it contains a colon');
-  if (devicePath.startsWith('/') || isAbsolute(devicePath)) throw unsafePath(devicePath, 'it is absolute');
-  const parts = devicePath.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw unsafePath(devicePath, 'it contains ".."');
-  const [first, ...rest] = parts;
+  // One pass for the three characters refused anywhere (the path of every file received comes through here);
+  // the checks below name the first rule broken.
+  let suspect = false;
+  for (let i = 0; i < devicePath.length; i++) {
+    const c = devicePath.charCodeAt(i);
+    if (c === 0 || c === 0x5c || c === 0x3a) {
+      suspect = true;
+      break;
+    }
+  }
+  if (suspect) {
+    if (devicePath.includes('\0')) throw unsafePath(devicePath, 'it contains a NUL byte');
+    if (devicePath.includes('\\')) throw unsafePath(devicePath, 'it contains a backslash');
+    if (/^[A-Za-z]:/.test(devicePath)) throw unsafePath(devicePath, 'it starts with a drive letter');
+    throw unsafePath(devicePath, 'it contains a colon');
+  }
+  if (devicePath.charCodeAt(0) === 0x2f || isAbsolute(devicePath)) throw unsafePath(devicePath, 'it is absolute');
+  const parts: string[] = [];
+  for (const p of devicePath.split('/')) {
+    if (p === '' || p === '.') continue;
+    if (p === '..') throw unsafePath(devicePath, 'it contains ".."');
+    parts.push(p);
+  }
+  const first = parts[0];
   if (first === undefined || !folderNames.includes(first)) {
     throw unsafePath(devicePath, `it is not inside the device's backup folder (${folderNames.join(' or ')})`);
   }
-  return rest;
+  parts.shift();
+  return parts;
 }
 
 function isInside(root: string, p: string): boolean {
@@ -43,8 +60,15 @@ function isInside(root: string, p: string): boolean {
  * that could lead outside it, including symlinks (e.g. left in a previous backup) whose target is outside.
  * Folders already checked are remembered until `forget()` (called after moves and removals).
  */
+/** A folder below the root already looked at: a real folder, or a symlink (whose target is checked on every use). */
+interface CheckedDir {
+  readonly link: boolean;
+  readonly children: Map<string, CheckedDir>;
+}
+
 export class ConfinedPathResolver implements DevicePathResolver {
-  private readonly checkedDirs = new Set<string>();
+  /** The folders checked so far, as a tree of segments (a lookup per segment, no path string to build or hash). */
+  private checked: CheckedDir = { link: false, children: new Map() };
   private realRoot: string | undefined;
   /** hostDir normalized, and the same ending in one separator: what every resolved path starts with. */
   private readonly root: string;
@@ -70,14 +94,17 @@ export class ConfinedPathResolver implements DevicePathResolver {
     // backup.)
     const target = segments.length === 0 ? normalize(this.hostDir) : this.prefix + segments.join(sep);
     // Every existing parent must be a real folder, or a symlink whose target stays inside.
-    let dir = this.root;
+    let node = this.checked;
     for (let i = 0; i < segments.length - 1; i++) {
-      dir = i === 0 ? this.prefix + segments[0]! : dir + sep + segments[i]!;
-      if (this.checkedDirs.has(dir)) continue;
-      const kind = this.kindOf(dir);
-      if (kind === 'missing') break;
-      if (kind === 'symlink') await this.checkLinkTarget(dir, devicePath);
-      else this.checkedDirs.add(dir);
+      let next = node.children.get(segments[i]!);
+      if (next === undefined) {
+        const kind = this.kindOf(this.prefix + segments.slice(0, i + 1).join(sep));
+        if (kind === 'missing') break;
+        next = { link: kind === 'symlink', children: new Map() };
+        node.children.set(segments[i]!, next);
+      }
+      if (next.link) await this.checkLinkTarget(this.prefix + segments.slice(0, i + 1).join(sep), devicePath);
+      node = next;
     }
     // The last segment matters only when it is followed (read, list, mkdir); writes and removals replace or
     // delete the link itself.
@@ -88,7 +115,7 @@ export class ConfinedPathResolver implements DevicePathResolver {
   }
 
   forget(): void {
-    this.checkedDirs.clear();
+    this.checked = { link: false, children: new Map() };
   }
 
   private kindOf(p: string): 'missing' | 'symlink' | 'other' {

@@ -36,18 +36,21 @@ describe('ConfinedPathResolver', () => {
 
   it('refuses paths that leave the folder or are not the device’s', async () => {
     const resolver = new ConfinedPathResolver(join(tmp, 'stage'), [UDID]);
-    const hostile = [
-      `${UDID}/../../etc/passwd`,
-      `${UDID}/0a/../../x`,
-      '/etc/passwd',
-      `../${UDID}/x`,
-      `OTHER/${UDID}/x`,
-      `${UDID}\\..\\x`,
-      `${UDID}/C:/x`,
-      `${UDID}/a\0b`,
-      '',
+    const hostile: [string, string][] = [
+      [`${UDID}/../../etc/passwd`, 'contains ".."'],
+      [`${UDID}/0a/../../x`, 'contains ".."'],
+      ['/etc/passwd', 'is absolute'],
+      [`../${UDID}/x`, 'contains ".."'],
+      [`OTHER/${UDID}/x`, 'not inside'],
+      [`${UDID}\\..\\x`, 'backslash'],
+      ['C:/x', 'drive letter'],
+      [`${UDID}/C:/x`, 'colon'],
+      [`${UDID}/a\0b\\c`, 'NUL byte'],
+      ['', 'empty'],
     ];
-    for (const p of hostile) await expect(resolver.resolve(p, 'write'), p).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    for (const [p, why] of hostile) {
+      await expect(resolver.resolve(p, 'write'), p).rejects.toMatchObject({ code: 'UNSAFE_PATH', message: expect.stringContaining(why) });
+    }
     await expect(resolver.resolve(UDID, 'write')).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
     await expect(resolver.resolve(`${UDID}/.`, 'remove')).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
   });
@@ -64,6 +67,10 @@ describe('ConfinedPathResolver', () => {
     // The link itself may be replaced or removed, but not followed.
     expect(await resolver.resolve(`${UDID}/out`, 'remove')).toBe(join(stage, 'out'));
     await expect(resolver.resolve(`${UDID}/out`, 'list')).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
+    // A symlink's target is checked on every use, not once: pointed elsewhere, it is refused at once.
+    await rm(join(stage, 'in'));
+    await symlink(join(tmp, 'outside'), join(stage, 'in'));
+    await expect(resolver.resolve(`${UDID}/in/file`, 'write')).rejects.toMatchObject({ code: 'UNSAFE_PATH' });
   });
 
   it('checks a folder again after forget(), so a folder replaced by a symlink is caught', async () => {
