@@ -47,9 +47,9 @@ async function linked(name: string, content: string): Promise<{ ino: number }> {
   return { ino: (await stat(join(previous, name))).ino };
 }
 
-function pattern(n: number): Buffer {
+function pattern(n: number, seed = 0): Buffer {
   const b = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3) & 0xff;
+  for (let i = 0; i < n; i++) b[i] = (i * 7 + 3 + seed) & 0xff;
   return b;
 }
 
@@ -164,6 +164,23 @@ describe('small files on writer threads (StagedWriteWorker)', () => {
       expect((await stat(join(stage, 'ab/ab000'))).ino).not.toBe(old.ino);
       expect((await readdir(join(stage, 'ab'))).filter((n) => n.startsWith('.'))).toEqual([]);
       await finish(loop);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('stores files around the batch and shared-buffer limits byte for byte', async () => {
+    const worker = new StagedWriteWorker(2);
+    // 0 B, small, the batch limit (256 KiB) and either side of it, the largest file a shared buffer takes beside a
+    // full batch (512 KiB) and one byte more (written on the calling thread), many times over so every slot is used.
+    const sizes = [0, 1, 4096, 256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 512 * 1024, 512 * 1024 + 1, 3 * 1024 * 1024];
+    const files = Array.from({ length: 120 }, (_, i) => ({ path: join(stage, `ab/f${i}`), data: pattern(sizes[i % sizes.length]!, i) }));
+    const errors: unknown[] = [];
+    try {
+      for (const f of files) await worker.add(f.path, [f.data.subarray(0, 7), f.data.subarray(7)], (e) => e && errors.push(e));
+      await worker.flush();
+      expect(errors).toEqual([]);
+      for (const f of files) expect((await readFile(f.path)).equals(f.data), f.path).toBe(true);
     } finally {
       await worker.close();
     }
