@@ -188,6 +188,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
         emitProgress();
       },
       fileReceived: (f) => {
+        stagingRef.stored(f.bytes);
         tracker.file();
         emit({ type: 'file', devicePath: f.devicePath, deviceName: f.deviceName, bytes: f.bytes });
       },

@@ -3,6 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { decodePlist, isPlistDict } from '../../protocols/index.js';
 import { IBackupError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { BackgroundWriteback } from './background-writeback.js';
 import { flushTree, fsyncDir, hardLinkClone, pathExists, removeTree, type FlushMethod, type StagedChanges } from './fs-durable.js';
 import { folderTimes } from './mirror-tree.js';
 import { keepAsSpare, stageFromSpare } from './spare.js';
@@ -124,6 +125,8 @@ export interface StagingOptions {
   durable?: boolean;
   /** How to flush it (default flushTree). */
   flush?: (dir: string, changes?: StagedChanges) => Promise<FlushMethod>;
+  /** Write new files back to disk while the backup runs, so the flush has little left (default: when durable). */
+  backgroundWriteback?: boolean;
 }
 
 /**
@@ -138,6 +141,7 @@ export class BackupStaging {
   private readonly touched = new Set<string>();
   /** …with every folder whose mtime moved since the staging folder was ready (taken for incremental backups). */
   private readonly startTimes: Map<string, bigint> | undefined;
+  private readonly writeback: BackgroundWriteback | undefined;
 
   private constructor(
     readonly folders: BackupFolders,
@@ -148,10 +152,11 @@ export class BackupStaging {
     /** Files linked (or copied) to get there: every file for a clone, only what differed for the spare. */
     readonly linkedFiles: number,
     private readonly dirtyDirs: Set<string>,
-    private readonly durability: { durable: boolean; flush: (dir: string, changes?: StagedChanges) => Promise<FlushMethod> },
+    private readonly durability: { durable: boolean; flush: (dir: string, changes?: StagedChanges) => Promise<FlushMethod>; writeback: boolean },
     private readonly log?: Logger,
   ) {
     this.startTimes = incremental ? folderTimes(folders.staging) : undefined;
+    this.writeback = durability.writeback ? new BackgroundWriteback(folders.staging, { log }) : undefined;
   }
 
   /**
@@ -202,7 +207,8 @@ export class BackupStaging {
         await mkdir(f.staging, { mode: 0o755 });
       }
       opts.log?.debug({ incremental, start, linked }, 'staging folder ready');
-      const durability = { durable: opts.durable ?? true, flush: opts.flush ?? flushTree };
+      const durable = opts.durable ?? true;
+      const durability = { durable, flush: opts.flush ?? flushTree, writeback: opts.backgroundWriteback ?? durable };
       return new BackupStaging(f, incremental, start, linked, dirty, durability, opts.log);
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
@@ -214,6 +220,11 @@ export class BackupStaging {
 
   get dir(): string {
     return this.folders.staging;
+  }
+
+  /** A file of `bytes` was stored in the staging folder (paces the background writeback). */
+  stored(bytes: number): void {
+    this.writeback?.stored(bytes);
   }
 
   /** Record a folder whose entries changed (fsynced before the swap, re-checked in the spare after it). */
@@ -240,10 +251,11 @@ export class BackupStaging {
       folders = folderTimes(f.staging); // (every folder: the flush fsyncs them all)
       for (const [rel, t] of folders) if (this.startTimes.get(rel) !== t) changed.add(rel);
     }
+    await this.writeback?.stop();
     if (this.durability.durable) {
       const t = performance.now();
       const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed, folders: folders && [...folders.keys()] });
-      this.log?.debug({ method, ms: Math.round(performance.now() - t) }, 'staging folder flushed to disk');
+      this.log?.debug({ method, ms: Math.round(performance.now() - t), backgroundWritebacks: this.writeback?.completed }, 'staging folder flushed to disk');
     } else {
       for (const d of this.dirtyDirs) await fsyncDir(d);
       await fsyncDir(f.staging);
@@ -279,6 +291,7 @@ export class BackupStaging {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    await this.writeback?.stop(false);
     heldLocks.delete(this.folders.lock);
     await unlink(this.folders.lock).catch(() => undefined);
   }
