@@ -1,10 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log.js';
 
-/** A writeback starts once this much was stored since the last one started (and none is running)… */
-const EVERY_BYTES = 64 * 1024 * 1024;
-/** …or this many files. */
+/** A writeback starts once this many files were stored since the last one started (and none is running)… */
 const EVERY_FILES = 5000;
+/** …or this many bytes of small files. */
+const EVERY_BYTES = 64 * 1024 * 1024;
+/**
+ * Only files up to this size count towards EVERY_BYTES: they are the ones left in the page cache (a staging
+ * folder's small files). Larger ones are written with direct I/O, or get an fdatasync every 64 MiB while they
+ * stream (staged-file.ts); a writeback per 256 MiB of every kind of file was measured slower on `large`
+ * (2026-11-22, docs/backup-design.md).
+ */
+const SMALL_FILE_BYTES = 512 * 1024;
 
 /**
  * The helper: one `sh` for the whole backup that runs `sync -f DIR` (syncfs of DIR's file system) for each line
@@ -51,7 +58,7 @@ export class BackgroundWriteback {
   /** A file of `bytes` was stored in the folder. */
   stored(bytes: number): void {
     if (this.off) return;
-    this.bytes += bytes;
+    if (bytes <= SMALL_FILE_BYTES) this.bytes += bytes;
     this.files++;
     if (this.running || (this.bytes < this.everyBytes && this.files < this.everyFiles)) return;
     this.bytes = 0;
