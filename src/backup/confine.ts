@@ -55,17 +55,17 @@ function isInside(root: string, p: string): boolean {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 }
 
-/**
- * Maps the device's `<UDID>/…` paths onto `hostDir` (the staging folder of this backup) and refuses everything
- * that could lead outside it, including symlinks (e.g. left in a previous backup) whose target is outside.
- * Folders already checked are remembered until `forget()` (called after moves and removals).
- */
 /** A folder below the root already looked at: a real folder, or a symlink (whose target is checked on every use). */
 interface CheckedDir {
   readonly link: boolean;
   readonly children: Map<string, CheckedDir>;
 }
 
+/**
+ * Maps the device's `<UDID>/…` paths onto `hostDir` (the staging folder of this backup) and refuses everything
+ * that could lead outside it, including symlinks (e.g. left in a previous backup) whose target is outside.
+ * Folders already checked are remembered until `forget()` (called after moves and removals).
+ */
 export class ConfinedPathResolver implements DevicePathResolver {
   /** The folders checked so far, as a tree of segments (a lookup per segment, no path string to build or hash). */
   private checked: CheckedDir = { link: false, children: new Map() };

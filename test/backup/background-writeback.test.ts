@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BackgroundWriteback } from '../../src/backup/background-writeback.js';
 
 let tmp: string;
@@ -13,13 +13,7 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+const until = (cond: () => boolean): Promise<boolean> => vi.waitUntil(cond, { timeout: 10_000, interval: 10 });
 
 describe('BackgroundWriteback', () => {
   it.runIf(process.platform === 'linux')('runs a writeback once enough files or bytes were stored, one at a time', async () => {
