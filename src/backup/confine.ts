@@ -57,6 +57,7 @@ function isInside(root: string, p: string): boolean {
 
 /** A folder below the root already looked at: a real folder, or a symlink (whose target is checked on every use). */
 interface CheckedDir {
+  readonly path: string;
   readonly link: boolean;
   readonly children: Map<string, CheckedDir>;
 }
@@ -68,7 +69,7 @@ interface CheckedDir {
  */
 export class ConfinedPathResolver implements DevicePathResolver {
   /** The folders checked so far, as a tree of segments (a lookup per segment, no path string to build or hash). */
-  private checked: CheckedDir = { link: false, children: new Map() };
+  private checked: CheckedDir = { path: '', link: false, children: new Map() };
   private realRoot: string | undefined;
   /** hostDir normalized, and the same ending in one separator: what every resolved path starts with. */
   private readonly root: string;
@@ -98,12 +99,13 @@ export class ConfinedPathResolver implements DevicePathResolver {
     for (let i = 0; i < segments.length - 1; i++) {
       let next = node.children.get(segments[i]!);
       if (next === undefined) {
-        const kind = this.kindOf(this.prefix + segments.slice(0, i + 1).join(sep));
+        const path = node === this.checked ? this.prefix + segments[i]! : node.path + sep + segments[i]!;
+        const kind = this.kindOf(path);
         if (kind === 'missing') break;
-        next = { link: kind === 'symlink', children: new Map() };
+        next = { path, link: kind === 'symlink', children: new Map() };
         node.children.set(segments[i]!, next);
       }
-      if (next.link) await this.checkLinkTarget(this.prefix + segments.slice(0, i + 1).join(sep), devicePath);
+      if (next.link) await this.checkLinkTarget(next.path, devicePath);
       node = next;
     }
     // The last segment matters only when it is followed (read, list, mkdir); writes and removals replace or
@@ -115,7 +117,7 @@ export class ConfinedPathResolver implements DevicePathResolver {
   }
 
   forget(): void {
-    this.checked = { link: false, children: new Map() };
+    this.checked = { path: '', link: false, children: new Map() };
   }
 
   private kindOf(p: string): 'missing' | 'symlink' | 'other' {
