@@ -117,7 +117,8 @@ describe('DownloadFiles', () => {
   });
 
   it('reuses one pair of read buffers for every request on a connection; back-to-back requests arrive intact', async () => {
-    const sizes = [3 * 1024 * 1024 + 17, 2 * 1024 * 1024 + 5, 100];
+    // Several 4 MiB read pieces per large file, so buffers are reused within a file and across requests.
+    const sizes = [9 * 1024 * 1024 + 17, 6 * 1024 * 1024 + 5, 100];
     const contents = sizes.map((size, i) => {
       const data = Buffer.alloc(size);
       for (let k = 0; k < size; k++) data[k] = (k * 11 + i * 29 + (k >> 15)) & 0xff;
@@ -140,8 +141,8 @@ describe('DownloadFiles', () => {
         expect((await pair.device.receiveStatus()).code).toBe(0);
       }
       await finish(loop);
-      // 32 slots of [5-byte header][32 KiB] per buffer, two buffers for the connection
-      expect(spy.mock.calls.filter(([n]) => n === 32 * (5 + 32 * 1024))).toHaveLength(2);
+      // 128 slots of [5-byte header][32 KiB] per buffer, two buffers for the connection
+      expect(spy.mock.calls.filter(([n]) => n === 128 * (5 + 32 * 1024))).toHaveLength(2);
     } finally {
       spy.mockRestore();
     }

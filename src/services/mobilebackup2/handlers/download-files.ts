@@ -21,7 +21,7 @@ import { CONTINUE, sendStatus, type HandlerOutcome } from './types.js';
 
 /**
  * `[DLMessageDownloadFiles, [paths], {opts}, progress, 0]`: stream each requested file host → device in 32 KiB
- * blocks (read and written a MiB at a time, see BlockBuffer); files that cannot be read get an error block and go into a −13 "Multi status" reply.
+ * blocks (read and written 4 MiB at a time, see BlockBuffer); files that cannot be read get an error block and go into a −13 "Multi status" reply.
  */
 export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<HandlerOutcome> {
   const paths = msg[1];
@@ -56,8 +56,12 @@ export async function DownloadFiles(msg: DLMessage, ctx: Mb2HostContext): Promis
   return CONTINUE;
 }
 
-/** Blocks per read piece: each piece is 32 × 32 KiB = 1 MiB of file data. */
-const BLOCKS_PER_PIECE = 32;
+/**
+ * Blocks per read piece: each piece is 128 × 32 KiB = 4 MiB of file data. (1 MiB pieces took 8.85–15.40 s,
+ * median 10.45 s, for a `photos` restore against 7.86–16.15 s, median 9.64 s, with 4 MiB: 8 alternating pairs,
+ * 6 faster, user CPU 1.64–1.92 s vs 1.79–2.32 s; the two buffers add 6 MiB of memory.)
+ */
+const BLOCKS_PER_PIECE = 128;
 /** One block as it goes on the wire: its header, then its data. */
 const SLOT_BYTES = DATA_BLOCK_HEADER_BYTES + MB2_HOST_BLOCK_SIZE;
 
