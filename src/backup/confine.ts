@@ -71,17 +71,15 @@ export class ConfinedPathResolver implements DevicePathResolver {
   /** The folders checked so far, as a tree of segments (a lookup per segment, no path string to build or hash). */
   private checked: CheckedDir = { path: '', link: false, children: new Map() };
   private realRoot: string | undefined;
-  /** hostDir normalized, and the same ending in one separator: what every resolved path starts with. */
-  private readonly root: string;
+  /** hostDir normalized, ending in one separator: what every resolved path below it starts with. */
   private readonly prefix: string;
 
   constructor(
     readonly hostDir: string,
     readonly folderNames: readonly string[],
   ) {
-    this.root = normalize(hostDir);
-    if (this.root.length > 1 && this.root.endsWith(sep)) this.root = this.root.slice(0, -1);
-    this.prefix = this.root.endsWith(sep) ? this.root : this.root + sep;
+    const root = normalize(hostDir);
+    this.prefix = root.endsWith(sep) ? root : root + sep;
   }
 
   async resolve(devicePath: unknown, use: PathUse): Promise<string> {
