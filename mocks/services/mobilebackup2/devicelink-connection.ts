@@ -2,6 +2,7 @@
 // of mobilebackup2 on the same socket. Reads pull from the socket's async iterator, so nothing is read before it
 // is needed (backpressure both ways).
 import type { Duplex } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import {
   DLMessageDecoder,
   DLName,
@@ -30,6 +31,13 @@ import { HostGoneError } from './errors.js';
 export const DEVICE_BLOCK_BYTES = 1024 * 1024;
 /** Upload stream bytes are gathered into socket writes of about this size (many small files per write). */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * The same over service TLS. Node encrypts a whole write before the first record leaves, and the host waits for
+ * the end of each upload before it answers, so 1 MiB writes put all of an upload's encryption in front of the
+ * host's decryption; smaller writes let the two overlap (sink host, 50,000 small files over service TLS,
+ * 6 alternating runs, 2026-12-07: median 2.13 s with 128 KiB vs 2.39 s with 1 MiB; 64 KiB no better than 1 MiB).
+ */
+const TLS_WRITE_BATCH_BYTES = 128 * 1024;
 /** Pieces shorter than this are copied together into one buffer; longer ones are written as they are. */
 const COALESCE_BELOW = 16 * 1024;
 const SUCCESS_BLOCK = encodeSuccessBlock();
@@ -68,7 +76,7 @@ class UploadBatch {
   constructor(private readonly dl: DeviceLinkConnection) {}
 
   get full(): boolean {
-    return this.bytes >= WRITE_BATCH_BYTES;
+    return this.bytes >= this.dl.writeBatchBytes;
   }
 
   /** Room for `n` more bytes in the arena (a new arena if needed). */
@@ -126,8 +134,11 @@ export class DeviceLinkConnection {
   private carry: Buffer | undefined;
   private closed = false;
   readonly closedSignal: AbortSignal;
+  /** Upload stream bytes per socket write (see TLS_WRITE_BATCH_BYTES). */
+  readonly writeBatchBytes: number;
 
   constructor(private readonly conn: Duplex) {
+    this.writeBatchBytes = conn instanceof TLSSocket ? TLS_WRITE_BATCH_BYTES : WRITE_BATCH_BYTES;
     const abort = new AbortController();
     this.closedSignal = abort.signal;
     const onGone = () => {
@@ -257,7 +268,7 @@ export class DeviceLinkConnection {
   /**
    * After DLMessageUploadFiles: stream `items` to the host — per file its two names, data blocks of at most
    * DEVICE_BLOCK_BYTES and a success (or error) block — then the terminator. Small files are gathered into writes
-   * of about 1 MiB; data is written without copying; the socket's backpressure is honoured.
+   * of about 1 MiB (128 KiB over TLS); data is written without copying; the socket's backpressure is honoured.
    */
   async writeUploadStream(items: Iterable<UploadItem>, onBytes?: (n: number) => void): Promise<void> {
     const out = new UploadBatch(this);
