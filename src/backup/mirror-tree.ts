@@ -1,5 +1,5 @@
 import { lstatSync, readdirSync, readlinkSync, rmSync, symlinkSync, unlinkSync, type Dirent } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { isTempFileName } from '../services/mobilebackup2/index.js';
 import { hardLinkClone, linkOrCopySync, sameInode, yieldToEventLoop } from './fs-durable.js';
 
@@ -8,6 +8,11 @@ export interface MirrorResult {
   linked: number;
   /** Entries removed from the mirror (a removed folder counts once). */
   removed: number;
+  /**
+   * Folders of the mirror (relative, '' the top) whose entries this call changed, and every folder it cloned:
+   * what must be fsynced for the mirror to survive a power loss.
+   */
+  changedDirs: string[];
 }
 
 type Kind = 'dir' | 'file' | 'link' | 'other';
@@ -37,13 +42,14 @@ function withAncestors(only: Iterable<string>): Set<string> {
  */
 export async function mirrorTree(src: string, dst: string, opts: { only?: Iterable<string> } = {}): Promise<MirrorResult> {
   const visit = opts.only === undefined ? undefined : withAncestors(opts.only);
-  const result: MirrorResult = { linked: 0, removed: 0 };
+  const result: MirrorResult = { linked: 0, removed: 0, changedDirs: [] };
   const pending = [''];
   while (pending.length > 0) {
     const rel = pending.pop()!;
     const from = join(src, rel);
     const to = join(dst, rel);
     const want = new Map<string, Dirent>();
+    let changed = false;
     for (const e of readdirSync(from, { withFileTypes: true })) if (!isTempFileName(e.name)) want.set(e.name, e);
     for (const e of readdirSync(to, { withFileTypes: true })) {
       const w = want.get(e.name);
@@ -58,6 +64,7 @@ export async function mirrorTree(src: string, dst: string, opts: { only?: Iterab
         if (kind === 'dir') rmSync(b, { recursive: true, force: true });
         else unlinkSync(b);
         result.removed++;
+        changed = true;
         continue;
       }
       want.delete(e.name);
@@ -68,12 +75,14 @@ export async function mirrorTree(src: string, dst: string, opts: { only?: Iterab
       const a = join(from, name);
       const b = join(to, name);
       const kind = kindOf(w);
-      if (kind === 'dir') result.linked += (await hardLinkClone(a, b)).files;
+      changed = true;
+      if (kind === 'dir') result.linked += (await hardLinkClone(a, b, (d) => result.changedDirs.push(relative(dst, d)))).files;
       else if (kind === 'file') {
         linkOrCopySync(a, b);
         result.linked++;
       } else if (kind === 'link') symlinkSync(readlinkSync(a), b);
     }
+    if (changed) result.changedDirs.push(rel);
     await yieldToEventLoop();
   }
   return result;

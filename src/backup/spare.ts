@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { pathExists, removeTree } from './fs-durable.js';
+import { fsyncDir, pathExists, removeTree } from './fs-durable.js';
 import { mirrorTree, type MirrorResult } from './mirror-tree.js';
 
 // The spare tree (docs/backup-design.md, "The spare"): after an incremental backup, the folder it replaced is not
@@ -17,7 +17,11 @@ const RECORD = '.ibackup-spare.json';
 const BACKUP_MARKERS = ['Info.plist', 'Status.plist', 'Manifest.plist', 'Manifest.db'];
 
 interface SpareRecord {
-  version: 1;
+  /**
+   * 2: the folders the mirroring changed were fsynced before this record was written, so every folder of the
+   * spare is durable except the top one. 1 (written by earlier versions): no such promise.
+   */
+  version: 1 | 2;
   /** `identityOf(current)` when the spare was made. */
   of: string;
   /** Relative folders where the spare may differ from the backup it mirrors. */
@@ -41,10 +45,24 @@ export function identityOf(dir: string): string {
   );
 }
 
+/** fsync these folders of `root` (relative), 16 at a time. */
+async function syncFolders(root: string, rels: Iterable<string>, syncFolder: (dir: string) => Promise<void>): Promise<void> {
+  const queue = [...new Set(rels)];
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < queue.length) await syncFolder(join(root, queue[next++]!));
+  };
+  await Promise.all(Array.from({ length: Math.min(16, queue.length) }, lane));
+}
+
 /**
  * After a swap: make `previous` (the tree the new backup replaced) the spare. `changed` are the folders the
  * backup changed (relative to the backup folder); only they are compared. Frees the replaced and deleted files at
- * once (their only links were in `previous`). Never fails: a spare that cannot be made is removed.
+ * once (their only links were in `previous`). The folders the mirroring changed are fsynced before the record is
+ * written: a record that survived a power loss then vouches for folders that did too (no journal, or a file
+ * system without ordered metadata, may otherwise keep the record and lose a link the next backup relies on),
+ * and the next backup need not fsync the folders it leaves alone (`durable: false`, for backups made without
+ * durability: no fsync, and a record that promises nothing). Never fails: a spare that cannot be made is removed.
  */
 export async function keepAsSpare(
   previous: string,
@@ -52,13 +70,16 @@ export async function keepAsSpare(
   current: string,
   changed: Iterable<string>,
   log?: Logger,
+  opts: { durable?: boolean; syncFolder?: (dir: string) => Promise<void> } = {},
 ): Promise<MirrorResult | undefined> {
+  const durable = opts.durable ?? true;
   try {
     if (await pathExists(spare)) await removeTree(spare);
     await rename(previous, spare);
     const r = await mirrorTree(current, spare, { only: changed });
     for (const name of BACKUP_MARKERS) await unlink(join(spare, name)).catch(() => undefined);
-    const record: SpareRecord = { version: 1, of: identityOf(current), differs: [''] };
+    if (durable) await syncFolders(spare, ['', ...r.changedDirs], opts.syncFolder ?? fsyncDir);
+    const record: SpareRecord = { version: durable ? 2 : 1, of: identityOf(current), differs: [''] };
     await writeFile(join(spare, RECORD), JSON.stringify(record), { mode: 0o644 });
     return r;
   } catch (err) {
@@ -72,7 +93,7 @@ export async function keepAsSpare(
 async function readRecord(spare: string): Promise<SpareRecord | undefined> {
   try {
     const r = JSON.parse(await readFile(join(spare, RECORD), 'utf8')) as Partial<SpareRecord>;
-    if (r.version !== 1 || typeof r.of !== 'string' || !Array.isArray(r.differs)) return undefined;
+    if ((r.version !== 1 && r.version !== 2) || typeof r.of !== 'string' || !Array.isArray(r.differs)) return undefined;
     if (!r.differs.every((d) => typeof d === 'string' && !d.split(/[\\/]/).includes('..'))) return undefined;
     return r as SpareRecord;
   } catch {
@@ -83,14 +104,16 @@ async function readRecord(spare: string): Promise<SpareRecord | undefined> {
 /**
  * Turn the spare, if there is one, into `staging`: an exact hard-link mirror of `current`. With a record that
  * matches `current` only the folders it names are compared; otherwise (no record, a backup changed by another
- * tool, a leftover from a crash) every folder is. Returns undefined when there is no spare.
+ * tool, a leftover from a crash) every folder is. Returns undefined when there is no spare. `durableExcept`: when
+ * the record promised that the spare's folders were durable, the folders that may not be — those this call
+ * changed (`changedDirs`, relative to `staging`) and the top one; undefined when any folder may not be.
  */
 export async function stageFromSpare(
   spare: string,
   current: string,
   staging: string,
   log?: Logger,
-): Promise<(MirrorResult & { checkedAll: boolean }) | undefined> {
+): Promise<(MirrorResult & { checkedAll: boolean; durableExcept: string[] | undefined }) | undefined> {
   if (!(await pathExists(spare))) return undefined;
   try {
     const record = await readRecord(spare);
@@ -98,7 +121,8 @@ export async function stageFromSpare(
     const trusted = record !== undefined && record.of === identityOf(current);
     const r = await mirrorTree(current, spare, trusted ? { only: record.differs } : {});
     await rename(spare, staging);
-    return { ...r, checkedAll: !trusted };
+    const durableExcept = trusted && record.version === 2 ? ['', ...r.changedDirs] : undefined;
+    return { ...r, checkedAll: !trusted, durableExcept };
   } catch (err) {
     // not a folder, unreadable, …: it is only a cache — remove it and let the caller clone the backup
     log?.warn({ err: (err as Error).message }, 'the spare could not be used; deleting it');

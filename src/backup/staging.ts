@@ -152,6 +152,12 @@ export class BackupStaging {
     /** Files linked (or copied) to get there: every file for a clone, only what differed for the spare. */
     readonly linkedFiles: number,
     private readonly dirtyDirs: Set<string>,
+    /**
+     * Started from a spare whose folders were durable: the folders (relative) that may not be, besides those the
+     * backup changes. Undefined: any folder may not be durable (a clone, a spare checked whole), so the flush
+     * fsyncs them all.
+     */
+    private readonly notDurableAtStart: string[] | undefined,
     private readonly durability: { durable: boolean; flush: (dir: string, changes?: StagedChanges) => Promise<FlushMethod>; writeback: boolean },
     private readonly log?: Logger,
   ) {
@@ -194,11 +200,14 @@ export class BackupStaging {
       const dirty = new Set<string>([f.staging]);
       let start: StagingStart = 'empty';
       let linked = 0;
+      let notDurable: string[] | undefined;
       const fromSpare = incremental ? await stageFromSpare(f.spare, f.current, f.staging, opts.log) : undefined;
       if (fromSpare) {
         start = 'spare';
         linked = fromSpare.linked;
-        opts.log?.debug({ ...fromSpare }, 'staging folder made from the spare');
+        notDurable = fromSpare.durableExcept;
+        const { changedDirs, durableExcept, ...counts } = fromSpare;
+        opts.log?.debug({ ...counts, changedDirs: changedDirs.length, foldersDurable: durableExcept !== undefined }, 'staging folder made from the spare');
       } else if (incremental) {
         start = 'clone';
         linked = (await hardLinkClone(f.current, f.staging, (d) => dirty.add(d))).files;
@@ -209,7 +218,7 @@ export class BackupStaging {
       opts.log?.debug({ incremental, start, linked }, 'staging folder ready');
       const durable = opts.durable ?? true;
       const durability = { durable, flush: opts.flush ?? flushTree, writeback: opts.backgroundWriteback ?? durable };
-      return new BackupStaging(f, incremental, start, linked, dirty, durability, opts.log);
+      return new BackupStaging(f, incremental, start, linked, dirty, notDurable, durability, opts.log);
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
       heldLocks.delete(f.lock);
@@ -246,15 +255,18 @@ export class BackupStaging {
     // incremental: the folders whose entries changed since the staging folder was ready (for the flush and the spare)
     let changed: Set<string> | undefined;
     let folders: Map<string, bigint> | undefined;
+    let toSync: Iterable<string> | undefined;
     if (this.startTimes) {
       changed = new Set(this.changedDirs);
-      folders = folderTimes(f.staging); // (every folder: the flush fsyncs them all)
+      folders = folderTimes(f.staging);
       for (const [rel, t] of folders) if (this.startTimes.get(rel) !== t) changed.add(rel);
+      // every folder, unless the spare vouched for those nobody changed since (see keepAsSpare)
+      toSync = this.notDurableAtStart ? new Set(['', ...this.notDurableAtStart, ...changed]) : folders.keys();
     }
     await this.writeback?.stop();
     if (this.durability.durable) {
       const t = performance.now();
-      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed, folders: folders && [...folders.keys()] });
+      const method = await this.durability.flush(f.staging, changed && { base: f.current, dirs: changed, folders: toSync && [...toSync] });
       this.log?.debug({ method, ms: Math.round(performance.now() - t), backgroundWritebacks: this.writeback?.completed }, 'staging folder flushed to disk');
     } else {
       for (const d of this.dirtyDirs) await fsyncDir(d);
@@ -274,8 +286,8 @@ export class BackupStaging {
     await fsyncDir(f.root);
     this.log?.debug({ dir: f.current }, 'new backup swapped in');
     if (hadCurrent && changed) {
-      const r = await keepAsSpare(f.previous, f.spare, f.current, changed, this.log);
-      this.log?.debug({ ...r, changedDirs: changed.size }, 'replaced backup kept as the spare');
+      const r = await keepAsSpare(f.previous, f.spare, f.current, changed, this.log, { durable: this.durability.durable });
+      this.log?.debug({ linked: r?.linked, removed: r?.removed, foldersSynced: r && r.changedDirs.length + 1, changedDirs: changed.size }, 'replaced backup kept as the spare');
     } else if (hadCurrent) await removeTree(f.previous);
     await this.release();
   }

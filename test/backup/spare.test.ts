@@ -3,10 +3,12 @@
 import { existsSync, lstatSync } from 'node:fs';
 import { link, mkdir, mkdtemp, readFile, readdir, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodePlist } from '../../protocols/index.js';
+import { flushTree, hardLinkClone, type FlushMethod, type StagedChanges } from '../../src/backup/fs-durable.js';
 import { mirrorTree } from '../../src/backup/mirror-tree.js';
+import { keepAsSpare } from '../../src/backup/spare.js';
 import { backupFolders, BackupStaging } from '../../src/backup/staging.js';
 import { deleteBackup } from '../../src/backup/offline/delete.js';
 import { BACKUP_MARKERS, expectRootHolds, folderSnapshot, treeInodes } from './backup-helpers.js';
@@ -209,6 +211,63 @@ describe('the spare', () => {
     expect(existsSync(f.spare)).toBe(true);
     await deleteBackup(f.current);
     expect(await readdir(root)).toEqual([]);
+  });
+});
+
+describe('durability of the spare', () => {
+  it('the folders the mirroring changed are fsynced before the record is written, and only those', async () => {
+    const f = backupFolders(root, UDID);
+    await completeBackup(f.current, 'v1');
+    await hardLinkClone(f.current, f.previous);
+    // the new backup replaced ab/ab00 and gained a folder; cd is the same in both trees
+    await unlink(join(f.current, 'ab', 'ab00'));
+    await writeFile(join(f.current, 'ab', 'ab00'), 'v2');
+    await mkdir(join(f.current, 'gh', 'sub'), { recursive: true });
+    await writeFile(join(f.current, 'gh', 'sub', 'gh00'), 'new');
+    const synced: { dir: string; recordThere: boolean }[] = [];
+    const syncFolder = async (dir: string): Promise<void> => {
+      synced.push({ dir: relative(f.spare, dir), recordThere: existsSync(join(f.spare, '.ibackup-spare.json')) });
+    };
+    const r = await keepAsSpare(f.previous, f.spare, f.current, ['', 'ab', 'gh', join('gh', 'sub')], undefined, { syncFolder });
+    expect(r?.changedDirs.sort()).toEqual(['', 'ab', 'gh', join('gh', 'sub')]);
+    expect(synced.map((s) => s.dir).sort()).toEqual(['', 'ab', 'gh', join('gh', 'sub')]);
+    expect(synced.every((s) => !s.recordThere)).toBe(true);
+    expect(JSON.parse(await readFile(join(f.spare, '.ibackup-spare.json'), 'utf8')).version).toBe(2);
+    expect(treeInodes(f.spare).get(join('ab', 'ab00'))).toBe(treeInodes(f.current).get(join('ab', 'ab00')));
+  });
+
+  it('a backup started from such a spare fsyncs only the folders that changed; otherwise every folder', async () => {
+    const f = backupFolders(root, UDID);
+    await completeBackup(f.current, 'v1');
+    await mkdir(join(f.current, 'ef'));
+    await writeFile(join(f.current, 'ef', 'ef00'), 'nobody changes this folder');
+    const folders: string[][] = [];
+    const flush = async (dir: string, changes?: StagedChanges): Promise<FlushMethod> => {
+      folders.push([...(changes?.folders ?? [])].sort());
+      return flushTree(dir, changes);
+    };
+    const first = await BackupStaging.prepare({ root, folder: UDID, flush });
+    expect(first.start).toBe('clone');
+    await replaceFile(first, 'ab/ab00', 'v2');
+    await first.commit();
+    expect(folders[0]).toEqual(['', 'ab', 'cd', 'ef']); // a new clone: every folder
+    const second = await BackupStaging.prepare({ root, folder: UDID, flush });
+    expect(second.start).toBe('spare');
+    await replaceFile(second, 'cd/cd00', 'v3');
+    await second.commit();
+    expect(folders[1]).toEqual(['', 'cd']);
+    expect(await readFile(join(f.current, 'cd', 'cd00'), 'utf8')).toBe('v3');
+    // a spare kept without durability (or by an earlier version: record version 1) promises nothing
+    const third = await BackupStaging.prepare({ root, folder: UDID, durable: false });
+    await replaceFile(third, 'ab/ab01', 'v4');
+    await third.commit();
+    expect(JSON.parse(await readFile(join(f.spare, '.ibackup-spare.json'), 'utf8')).version).toBe(1);
+    const fourth = await BackupStaging.prepare({ root, folder: UDID, flush });
+    expect(fourth.start).toBe('spare');
+    await replaceFile(fourth, 'ab/ab02', 'v5');
+    await fourth.commit();
+    expect(folders[2]).toEqual(['', 'ab', 'cd', 'ef']);
+    expectRootHolds(root, UDID);
   });
 });
 
