@@ -4,7 +4,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { CodedError } from '../../protocols/errors.js';
 import type { SimFileEntry } from '../types.js';
 import { fileId } from './file-id.js';
-import { decodeMBFile, encodeMBFile, recordOfEntry, type MBFileRecord } from './mbfile.js';
+import { decodeMBFile, decodeMBFileDirect, encodeMBFile, recordOfEntry, type MBFileRecord } from './mbfile.js';
 
 let sqliteLib: typeof BetterSqlite3 | undefined;
 /** better-sqlite3 on first use (the CLI bundle carries the simulator; a static import cost every command ≈ 20–40 ms). */
@@ -79,7 +79,7 @@ export function readManifestDb(path: string): ManifestRow[] {
       const row: ManifestRow = { fileID: r.fileID, domain: r.domain, relativePath: r.relativePath, flags: r.flags };
       if (r.file) {
         try {
-          row.record = decodeMBFile(r.file);
+          row.record = decodeMBFileDirect(r.file) ?? decodeMBFile(r.file);
         } catch {
           // leave record undefined: the caller treats the file as unknown
         }

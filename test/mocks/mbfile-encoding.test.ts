@@ -1,6 +1,13 @@
 // The direct MBFile encoder must write exactly what the generic plist encoder writes, or step aside.
 import { describe, expect, it } from 'vitest';
-import { decodeMBFile, encodeMBFile, encodeMBFileDirect, encodeMBFileGeneric, type MBFileRecord } from '../../mocks/manifest/mbfile.js';
+import {
+  decodeMBFile,
+  decodeMBFileDirect,
+  encodeMBFile,
+  encodeMBFileDirect,
+  encodeMBFileGeneric,
+  type MBFileRecord,
+} from '../../mocks/manifest/mbfile.js';
 import { SeededRandom } from '../../mocks/datasets/rng.js';
 
 function record(over: Partial<MBFileRecord> = {}): MBFileRecord {
@@ -35,6 +42,7 @@ describe('encodeMBFile', () => {
       expect(fast, relativePath).toBeDefined();
       expect(fast!.equals(encodeMBFileGeneric(r)), `record ${i}`).toBe(true);
       expect(decodeMBFile(fast!)).toEqual(r);
+      expect(decodeMBFileDirect(fast!)).toEqual(r);
       direct++;
     }
     expect(direct).toBe(400);
@@ -55,6 +63,35 @@ describe('encodeMBFile', () => {
       expect(encodeMBFileDirect(r)).toBeUndefined();
       expect(encodeMBFile(r).equals(encodeMBFileGeneric(r))).toBe(true);
       expect(decodeMBFile(encodeMBFile(r))).toEqual(r);
+      expect(decodeMBFileDirect(encodeMBFile(r))).toBeUndefined();
     }
+  });
+});
+
+describe('decodeMBFileDirect', () => {
+  it('reads what decodeMBFile reads, or steps aside: flipped bytes and cut archives', () => {
+    const rng = new SeededRandom(11);
+    let direct = 0;
+    let aside = 0;
+    for (let i = 0; i < 2000; i++) {
+      const bytes = Buffer.from(encodeMBFileDirect(record({ relativePath: `Media/DCIM/IMG_${i}.JPG`, size: rng.int(0, 0xffffffff) }))!);
+      const damaged = i % 4 === 0 ? bytes.subarray(0, rng.int(0, bytes.length - 1)) : bytes;
+      if (i % 4 !== 0) damaged[rng.int(0, damaged.length - 1)] ^= 1 << rng.int(0, 7);
+      const fast = decodeMBFileDirect(damaged);
+      let slow: MBFileRecord | undefined;
+      try {
+        slow = decodeMBFile(damaged);
+      } catch {
+        slow = undefined;
+      }
+      if (fast === undefined) aside++;
+      else {
+        expect(fast, `archive ${i}`).toEqual(slow);
+        direct++;
+      }
+    }
+    // a flipped bit inside an integer or the path still makes a valid archive the direct decoder reads
+    expect(direct).toBeGreaterThan(0);
+    expect(aside).toBeGreaterThan(500);
   });
 });
