@@ -35,26 +35,62 @@ CREATE INDEX FilesRelativePathIdx ON Files(relativePath);
 CREATE INDEX FilesFlagsIdx ON Files(flags);
 `;
 
+/**
+ * A new Manifest.db at `path` (must not exist), written in steps: rows as they become known (one transaction),
+ * the indexes and properties at the end. A device can so build it while the host is busy storing uploads,
+ * instead of all at once after the last one while the host waits.
+ */
+export class ManifestDbWriter {
+  private readonly db: BetterSqlite3.Database;
+  private readonly insert: BetterSqlite3.Statement;
+
+  constructor(path: string) {
+    this.db = new (sqliteDatabase())(path);
+    try {
+      // A scratch file written in one go: no rollback journal, no fsync, enough cache to never spill mid-transaction.
+      this.db.pragma('journal_mode = OFF');
+      this.db.pragma('synchronous = OFF');
+      this.db.pragma('cache_size = -131072');
+      this.db.exec(TABLES);
+      this.insert = this.db.prepare('INSERT INTO Files (fileID, domain, relativePath, flags, file) VALUES (?, ?, ?, ?, ?)');
+      this.db.exec('BEGIN');
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /** Add the rows of `entries[from, to)`. */
+  add(entries: readonly SimFileEntry[], from = 0, to = entries.length): void {
+    for (let i = from; i < to; i++) {
+      const e = entries[i] as SimFileEntry;
+      this.insert.run(fileId(e.domain, e.relativePath), e.domain, e.relativePath, ManifestFlags[e.type], encodeMBFile(recordOfEntry(e)));
+    }
+  }
+
+  /** Properties, indexes, commit and close. */
+  finish(properties: Record<string, Buffer | string> = {}): void {
+    const prop = this.db.prepare('INSERT INTO Properties (key, value) VALUES (?, ?)');
+    for (const [k, v] of Object.entries(properties)) prop.run(k, v);
+    this.db.exec(INDEXES);
+    this.db.exec('COMMIT');
+    this.close();
+  }
+
+  /** Close (without finishing: the file is left incomplete, for the caller to throw away). */
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
 /** Write a new Manifest.db at `path` (must not exist) listing `entries`. */
-export function writeManifestDb(path: string, entries: Iterable<SimFileEntry>, properties: Record<string, Buffer | string> = {}): void {
-  const db = new (sqliteDatabase())(path);
+export function writeManifestDb(path: string, entries: readonly SimFileEntry[], properties: Record<string, Buffer | string> = {}): void {
+  const writer = new ManifestDbWriter(path);
   try {
-    // A scratch file written in one go: no rollback journal, no fsync, enough cache to never spill mid-transaction.
-    db.pragma('journal_mode = OFF');
-    db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -131072');
-    db.exec(TABLES);
-    const insert = db.prepare('INSERT INTO Files (fileID, domain, relativePath, flags, file) VALUES (?, ?, ?, ?, ?)');
-    const prop = db.prepare('INSERT INTO Properties (key, value) VALUES (?, ?)');
-    db.transaction(() => {
-      for (const e of entries) {
-        insert.run(fileId(e.domain, e.relativePath), e.domain, e.relativePath, ManifestFlags[e.type], encodeMBFile(recordOfEntry(e)));
-      }
-      for (const [k, v] of Object.entries(properties)) prop.run(k, v);
-      db.exec(INDEXES);
-    })();
+    writer.add(entries);
+    writer.finish(properties);
   } finally {
-    db.close();
+    writer.close();
   }
 }
 

@@ -76,7 +76,10 @@ describe('decodeMBFileDirect', () => {
     for (let i = 0; i < 2000; i++) {
       const bytes = Buffer.from(encodeMBFileDirect(record({ relativePath: `Media/DCIM/IMG_${i}.JPG`, size: rng.int(0, 0xffffffff) }))!);
       const damaged = i % 4 === 0 ? bytes.subarray(0, rng.int(0, bytes.length - 1)) : bytes;
-      if (i % 4 !== 0) damaged[rng.int(0, damaged.length - 1)] ^= 1 << rng.int(0, 7);
+      if (i % 4 !== 0) {
+        const at = rng.int(0, damaged.length - 1);
+        damaged[at] = (damaged[at] ?? 0) ^ (1 << rng.int(0, 7));
+      }
       const fast = decodeMBFileDirect(damaged);
       let slow: MBFileRecord | undefined;
       try {

@@ -15,7 +15,7 @@ import {
   plistNumber,
   type PlistDict,
 } from '../../../protocols/index.js';
-import { buildManifestPlist, buildStatusPlist, readManifestDb, writeManifestDb, type SnapshotState } from '../../manifest/index.js';
+import { buildManifestPlist, buildStatusPlist, ManifestDbWriter, readManifestDb, type SnapshotState } from '../../manifest/index.js';
 import type { SimDevice } from '../../types.js';
 import { requestOptions, withScratchDir, type CommandContext, type CommandResult } from './context.js';
 import { DEVICE_BLOCK_BYTES, type DeviceLinkConnection, type UploadItem } from './devicelink-connection.js';
@@ -112,27 +112,40 @@ export async function backup(ctx: CommandContext): Promise<CommandResult> {
 
     let sent = 0;
     const progress = () => 3 + (dataBytes === 0 ? 85 : (85 * sent) / dataBytes);
-    for (let i = 0; i < plan.send.length; ) {
-      const batch: UploadItem[] = [];
-      let bytes = 0;
-      while (i < plan.send.length && batch.length < BATCH_FILES && (batch.length === 0 || bytes < BATCH_BYTES)) {
-        const f = plan.send[i++]!;
-        bytes += f.entry.size;
-        batch.push({
-          deviceName: `${f.entry.domain}/${f.entry.relativePath}`,
-          hostPath: `${snapshot}/${f.id.slice(0, 2)}/${f.id}`,
-          size: f.entry.size,
-          open: () => device.fs.contentChunks?.(f.entry, DEVICE_BLOCK_BYTES) ?? device.fs.openRead(f.entry),
-        });
-      }
-      await dl.send(dlUploadFiles(bytes, progress()));
-      await dl.writeUploadStream(batch, (n) => (sent += n));
-      const st = await dl.receiveStatus();
-      if (st.code !== 0) throw new MBError(MBErrorCode.UploadFailed);
-    }
-
     const dbPath = join(scratch, 'Manifest.db');
-    writeManifestDb(dbPath, plan.entries);
+    const manifest = new ManifestDbWriter(dbPath);
+    try {
+      // Manifest.db is built while the host stores each upload (rows in proportion to the files sent), not all
+      // after the last one while the host waits (50,000 files: ≈ 0.6 s of the simulator's time).
+      let rows = 0;
+      const rowsUpTo = (n: number): void => {
+        manifest.add(plan.entries, rows, n);
+        rows = n;
+      };
+      for (let i = 0; i < plan.send.length; ) {
+        const batch: UploadItem[] = [];
+        let bytes = 0;
+        while (i < plan.send.length && batch.length < BATCH_FILES && (batch.length === 0 || bytes < BATCH_BYTES)) {
+          const f = plan.send[i++]!;
+          bytes += f.entry.size;
+          batch.push({
+            deviceName: `${f.entry.domain}/${f.entry.relativePath}`,
+            hostPath: `${snapshot}/${f.id.slice(0, 2)}/${f.id}`,
+            size: f.entry.size,
+            open: () => device.fs.contentChunks?.(f.entry, DEVICE_BLOCK_BYTES) ?? device.fs.openRead(f.entry),
+          });
+        }
+        await dl.send(dlUploadFiles(bytes, progress()));
+        await dl.writeUploadStream(batch, (n) => (sent += n));
+        rowsUpTo(Math.floor((plan.entries.length * i) / plan.send.length));
+        const st = await dl.receiveStatus();
+        if (st.code !== 0) throw new MBError(MBErrorCode.UploadFailed);
+      }
+      rowsUpTo(plan.entries.length);
+      manifest.finish();
+    } finally {
+      manifest.close();
+    }
     const manifestPlist = encodePlist(
       buildManifestPlist({ lockdownValues: device.getValue(''), udid, isEncrypted: false, wasPasscodeSet: faults.passcodeTimeoutMs !== undefined, bundleIds: bundleIds(plan) }),
       'binary',
