@@ -155,6 +155,11 @@ async function fsyncAll(files: string[], dirs: string[], parallel = 16, io = rea
   if (failure !== undefined) throw failure;
 }
 
+/** fsync the folders `dirs`, `parallel` at a time (best effort with the default fsyncDir, as for fsyncDir). */
+export async function fsyncFolders(dirs: string[], fsyncFolder: (dir: string) => Promise<void> = fsyncDir, parallel = 16): Promise<void> {
+  await fsyncAll([], dirs, parallel, { fsyncFile: fsyncPath, fsyncFolder });
+}
+
 /** Whether two paths are the same file (hard links of one inode); false when either is missing. */
 export function sameInode(a: string, b: string): boolean {
   const x = lstatSync(a, { bigint: true, throwIfNoEntry: false });

@@ -2,7 +2,7 @@ import { lstatSync } from 'node:fs';
 import { readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
-import { fsyncDir, pathExists, removeTree } from './fs-durable.js';
+import { fsyncFolders, pathExists, removeTree } from './fs-durable.js';
 import { mirrorTree, type MirrorResult } from './mirror-tree.js';
 
 // The spare tree (docs/backup-design.md, "The spare"): after an incremental backup, the folder it replaced is not
@@ -45,16 +45,6 @@ export function identityOf(dir: string): string {
   );
 }
 
-/** fsync these folders of `root` (relative), 16 at a time. */
-async function syncFolders(root: string, rels: Iterable<string>, syncFolder: (dir: string) => Promise<void>): Promise<void> {
-  const queue = [...new Set(rels)];
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < queue.length) await syncFolder(join(root, queue[next++]!));
-  };
-  await Promise.all(Array.from({ length: Math.min(16, queue.length) }, lane));
-}
-
 /**
  * After a swap: make `previous` (the tree the new backup replaced) the spare. `changed` are the folders the
  * backup changed (relative to the backup folder); only they are compared. Frees the replaced and deleted files at
@@ -78,7 +68,7 @@ export async function keepAsSpare(
     await rename(previous, spare);
     const r = await mirrorTree(current, spare, { only: changed });
     for (const name of BACKUP_MARKERS) await unlink(join(spare, name)).catch(() => undefined);
-    if (durable) await syncFolders(spare, ['', ...r.changedDirs], opts.syncFolder ?? fsyncDir);
+    if (durable) await fsyncFolders([...new Set(['', ...r.changedDirs])].map((rel) => join(spare, rel)), opts.syncFolder);
     const record: SpareRecord = { version: durable ? 2 : 1, of: identityOf(current), differs: [''] };
     await writeFile(join(spare, RECORD), JSON.stringify(record), { mode: 0o644 });
     return r;
