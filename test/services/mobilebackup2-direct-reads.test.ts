@@ -138,15 +138,18 @@ describe('UploadFiles over a direct-read connection', () => {
       const both = await socketPair({ directReads: true });
       const loop = startStagingLoop(both.host, stage, UDID, worker ? { smallFileWorker: worker } : {});
       try {
+        const all: { hostPath: string; data: Buffer }[] = [];
         for (const files of requests) {
           const placed = files.map((f) => ({ ...f, hostPath: f.hostPath.replace('/ab/', `/${dir}/`) }));
           both.device.send(dlUploadFiles(1));
           both.device.sendRaw(uploadStream(placed));
           expect((await both.device.receiveStatus()).code).toBe(0);
-          for (const f of placed) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
+          all.push(...placed);
         }
         both.device.send(dlProcessMessage({ MessageName: 'Response', ErrorCode: 0 }));
         expect((await loop).kind).toBe('result');
+        // (small files may still be stored after their upload is answered; the loop's end waits for them)
+        for (const f of all) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
         // one small-file buffer for the connection, not one per request
         expect(spy.mock.calls.filter(([n]) => n === SMALL)).toHaveLength(1);
       } finally {

@@ -3,7 +3,7 @@ import { link, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
+import { dlGetFreeDiskSpace, dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
 import type { Mb2LoopObserver } from '../../src/services/mobilebackup2/index.js';
 import { StagedFileWriter, writeStagedFileSync } from '../../src/services/mobilebackup2/staged-file.js';
 import { StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
@@ -139,31 +139,50 @@ describe('staged file writers', () => {
 });
 
 describe('small files on writer threads (StagedWriteWorker)', () => {
-  it('stores every file of a batch before the status reply, replaces linked files, reports failures', async () => {
+  it('answers an upload once its files are queued; the next request waits until all are stored', async () => {
     const old = await linked('ab/ab000', 'old');
     const worker = new StagedWriteWorker(2);
     const received: string[] = [];
-    const failed: string[] = [];
-    const loop = startLoop({ fileReceived: (f) => received.push(f.devicePath), fileFailed: (f) => failed.push(f.devicePath) }, worker);
+    const loop = startLoop({ fileReceived: (f) => received.push(f.devicePath) }, worker);
     const files = Array.from({ length: 300 }, (_, i) => ({
       deviceName: `D/${i}`,
       hostPath: `${UDID}/ab/ab${String(i).padStart(3, '0')}`,
       data: pattern(100 + i * 37),
     }));
-    files.push({ deviceName: 'D/nodir', hostPath: `${UDID}/zz/zz`, data: Buffer.from('x') });
     try {
       pair.device.send(dlUploadFiles(1));
       pair.device.sendRaw(uploadStream(files));
-      expect((await pair.device.receiveStatus()).code).toBe(-6);
-      // everything is on disk when the device gets its answer
-      for (const f of files.slice(0, 300)) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
+      expect((await pair.device.receiveStatus()).code).toBe(0);
+      // any other request is handled only once every file of the uploads before it is on disk
+      pair.device.send(dlGetFreeDiskSpace());
+      expect((await pair.device.receiveStatus()).code).toBe(0);
+      for (const f of files) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
       expect(received).toHaveLength(300);
-      expect(failed).toEqual([`${UDID}/zz/zz`]);
       expect(await readFile(join(previous, 'ab/ab000'), 'utf8')).toBe('old');
       expect((await stat(join(previous, 'ab/ab000'))).nlink).toBe(1);
       expect((await stat(join(stage, 'ab/ab000'))).ino).not.toBe(old.ino);
       expect((await readdir(join(stage, 'ab'))).filter((n) => n.startsWith('.'))).toEqual([]);
       await finish(loop);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it('a small file that fails after its upload was answered fails the backup at the next request', async () => {
+    const worker = new StagedWriteWorker(2);
+    const failed: string[] = [];
+    const loop = startLoop({ fileFailed: (f) => failed.push(f.devicePath) }, worker);
+    const files = Array.from({ length: 20 }, (_, i) => ({ deviceName: `D/${i}`, hostPath: `${UDID}/ab/ok${i}`, data: pattern(50 + i) }));
+    // last, in the batch still being filled when the stream ends: it reaches a writer thread only as the upload is answered
+    files.push({ deviceName: 'D/nodir', hostPath: `${UDID}/zz/zz`, data: Buffer.from('x') });
+    try {
+      pair.device.send(dlUploadFiles(1));
+      pair.device.sendRaw(uploadStream(files));
+      expect((await pair.device.receiveStatus()).code).toBe(0);
+      pair.device.send(dlGetFreeDiskSpace());
+      await expect(loop).rejects.toMatchObject({ code: 'BACKUP_IO_ERROR', message: expect.stringMatching(/ENOENT|no such file/i) });
+      expect(failed).toEqual([`${UDID}/zz/zz`]);
+      for (const f of files.slice(0, 20)) expect((await readFile(join(stage, f.hostPath.slice(UDID.length + 1)))).equals(f.data)).toBe(true);
     } finally {
       await worker.close();
     }

@@ -1,5 +1,6 @@
 import type { PlistDict } from '../../../protocols/index.js';
 import { deviceRequestHandlers, type DeviceRequestHandler } from './handlers/index.js';
+import { settleUploads } from './handlers/upload-files.js';
 import type { Mb2HostContext } from './host-context.js';
 
 /** How the device ended the loop. */
@@ -26,7 +27,12 @@ export async function runDeviceLinkLoop(
       continue;
     }
     ctx.log?.trace({ message: name }, 'device request');
+    // Uploads are answered before their small files are all stored; everything else (and the end) waits for them.
+    if (name !== 'DLMessageUploadFiles') await settleUploads(ctx);
     const outcome = await handler(msg, ctx);
-    if (outcome.kind !== 'continue') return outcome;
+    if (outcome.kind !== 'continue') {
+      await settleUploads(ctx);
+      return outcome;
+    }
   }
 }

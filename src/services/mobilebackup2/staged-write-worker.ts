@@ -151,6 +151,11 @@ export class StagedWriteWorker {
     if (this.paths.length >= BATCH_FILES || batch.used >= BATCH_BYTES) this.send();
   }
 
+  /** Hand what is queued to the writer threads without waiting for it (flush() waits). */
+  sendQueued(): void {
+    this.send();
+  }
+
   /** Send what is queued and wait until every file is stored (their callbacks have run). */
   async flush(): Promise<void> {
     this.send();
