@@ -205,6 +205,65 @@ describe('small files on writer threads (StagedWriteWorker)', () => {
     }
   });
 
+  it('a second file of one name is stored after the first, on whichever thread', async () => {
+    const worker = new StagedWriteWorker(2);
+    const target = join(stage, 'ab/same');
+    const errors: unknown[] = [];
+    try {
+      for (let round = 0; round < 20; round++) {
+        // the first version goes last in a full batch (sent to one thread), the next first in a new batch (the
+        // other thread): without waiting, the other thread would store it while the first is still queued
+        for (let i = 0; i < 15; i++) await worker.add(join(stage, `ab/r${round}f${i}`), [pattern(3000, i)], (e) => e && errors.push(e));
+        await worker.add(target, [Buffer.from(`first ${round}`)], (e) => e && errors.push(e));
+        await worker.add(target, [Buffer.from(`second ${round}`)], (e) => e && errors.push(e));
+        await worker.settle(target);
+        expect(await readFile(target, 'utf8')).toBe(`second ${round}`);
+      }
+      await worker.flush();
+      expect(errors).toEqual([]);
+      expect((await readdir(join(stage, 'ab'))).filter((n) => n.startsWith('.'))).toEqual([]);
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it.each([
+    ['small files on writer threads', true],
+    ['in place, small files written in the background (no staging)', false],
+  ])('an upload naming one file several times (small and streamed) keeps the last: %s', async (_, staging) => {
+    const worker = staging ? new StagedWriteWorker(2) : undefined;
+    const loop = startStagingLoop(pair.host, stage, UDID, { smallFileWorker: worker, stagingWrites: staging });
+    const name = `${UDID}/ab/twice`;
+    const fillers = (tag: string, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ deviceName: `D/${tag}${i}`, hostPath: `${UDID}/ab/${tag}${i}`, data: pattern(2000, i) }));
+    const streamed = pattern(700 * 1024, 9);
+    try {
+      for (let round = 0; round < 12; round++) {
+        // each version of the file follows files that keep a writer thread (or the background writes) busy
+        const files = [
+          ...fillers(`a${round}-`, 40),
+          { deviceName: 'D/twice', hostPath: name, data: Buffer.from(`small ${round}`) },
+          ...fillers(`b${round}-`, 15),
+          { deviceName: 'D/twice', hostPath: name, data: streamed },
+          { deviceName: 'D/twice', hostPath: name, data: Buffer.from(`again ${round}`) },
+          ...fillers(`c${round}-`, 15),
+          { deviceName: 'D/twice', hostPath: name, data: streamed },
+          { deviceName: 'D/twice', hostPath: name, data: Buffer.from(`last ${round}`) },
+        ];
+        pair.device.send(dlUploadFiles(1));
+        pair.device.sendRaw(uploadStream(files));
+        expect((await pair.device.receiveStatus()).code).toBe(0);
+        pair.device.send(dlGetFreeDiskSpace());
+        expect((await pair.device.receiveStatus()).code).toBe(0);
+        expect(await readFile(join(stage, 'ab/twice'), 'utf8')).toBe(`last ${round}`);
+      }
+      expect((await readdir(join(stage, 'ab'))).filter((n) => n.startsWith('.'))).toEqual([]);
+      await finish(loop);
+    } finally {
+      await worker?.close();
+    }
+  });
+
   it('flush waits for queued files; callbacks carry errno codes', async () => {
     const worker = new StagedWriteWorker(1);
     const results: (string | undefined)[] = [];

@@ -95,6 +95,7 @@ interface Slot {
 
 interface InFlight {
   slot: Slot;
+  paths: string[];
   callbacks: ((err?: Error) => void)[];
 }
 
@@ -106,6 +107,11 @@ export class StagedWriteWorker {
   private readonly inFlight = new Map<number, InFlight>();
   private waiters: (() => void)[] = [];
   private failure: Error | undefined;
+  /**
+   * Paths queued or with a writer thread and not stored yet (with how many times). A second file for one of them
+   * waits until the first is stored: two threads writing one name would leave whichever rename landed last.
+   */
+  private readonly pending = new Map<string, number>();
   private nextId = 1;
   /** The batch being filled: its shared buffer, the files copied into it so far and their callbacks. */
   private batch: { slot: Slot; view: Uint8Array; used: number } | undefined;
@@ -128,6 +134,7 @@ export class StagedWriteWorker {
    */
   async add(path: string, chunks: readonly Uint8Array[], onDone: (err?: Error) => void): Promise<void> {
     if (this.failure) throw this.failure;
+    await this.settle(path);
     let size = 0;
     for (const c of chunks) size += c.length;
     if (size > MAX_WORKER_FILE_BYTES) {
@@ -146,9 +153,18 @@ export class StagedWriteWorker {
       batch.used += c.length;
     }
     this.paths.push(path);
+    this.pending.set(path, (this.pending.get(path) ?? 0) + 1);
     this.offsets.push(batch.used);
     this.callbacks.push(onDone);
     if (this.paths.length >= BATCH_FILES || batch.used >= BATCH_BYTES) this.send();
+  }
+
+  /**
+   * Wait until an earlier file queued for `path` is stored, so that what is written to that name next lands after
+   * it. Does not wait when nothing is queued for `path` (every file of a real device's backup has its own name).
+   */
+  async settle(path: string): Promise<void> {
+    if (this.pending.has(path)) await this.flush();
   }
 
   /** Hand what is queued to the writer threads without waiting for it (flush() waits). */
@@ -210,13 +226,22 @@ export class StagedWriteWorker {
     if (this.failure || !worker) {
       const err = this.failure ?? new IBackupError('BACKUP_IO_ERROR', 'The file writer thread stopped.');
       this.free.push(batch.slot);
+      this.unpend(paths);
       for (const cb of callbacks) cb(err);
       return;
     }
     const id = this.nextId++;
-    this.inFlight.set(id, { slot: batch.slot, callbacks });
+    this.inFlight.set(id, { slot: batch.slot, paths, callbacks });
     this.threads[batch.slot.thread]!.busy++;
     worker.postMessage({ id, slot: batch.slot.index, paths, offsets });
+  }
+
+  private unpend(paths: readonly string[]): void {
+    for (const p of paths) {
+      const n = this.pending.get(p) ?? 0;
+      if (n > 1) this.pending.set(p, n - 1);
+      else this.pending.delete(p);
+    }
   }
 
   private start(n: number): Worker {
@@ -234,6 +259,7 @@ export class StagedWriteWorker {
       this.inFlight.delete(m.id);
       this.threads[batch.slot.thread]!.busy--;
       this.free.push(batch.slot);
+      this.unpend(batch.paths);
       const failed = new Map(m.errors.map((e) => [e.index, e]));
       batch.callbacks.forEach((cb, i) => {
         const e = failed.get(i);

@@ -110,6 +110,17 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
   const smallFile = smallFileBufferOf(ctx.dl);
   const decoder = new UploadStreamDecoder();
   const finalize = new BoundedQueue(FINALIZE_IN_FLIGHT);
+  /** Names of the files in `finalize`. */
+  const finalizing = new Set<string>();
+  /**
+   * Before a file is stored under `path`: an earlier file of that name still being stored (in `finalize` or by a
+   * writer thread) is finished first, so that the later one is what stays. Never waits in a real device's upload,
+   * where every file has its own name.
+   */
+  const settleName = async (path: string): Promise<void> => {
+    if (finalizing.has(path)) await finalize.drain();
+    if (staging) await ctx.smallFileWorker?.settle(path);
+  };
   let current: IncomingFile | undefined;
   // A small file that failed after an earlier upload was answered is reported with this one.
   const late = lateFailures(ctx.dl);
@@ -164,6 +175,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
               const held = smallFile.subarray(0, file.held);
               file.held = undefined;
               await guarded(file, async () => {
+                await settleName(file.hostPath);
                 file.writer = await openSink(file.hostPath, reused);
                 await file.writer.write(held);
               });
@@ -184,6 +196,7 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             file.writer?.release();
             const whole = smallFile.subarray(0, file.held ?? 0);
             file.held = undefined;
+            if (!file.writer) await settleName(file.hostPath);
             if (staging && !file.writer && ctx.smallFileWorker) {
               // Small file into a staging folder: stored by the writer thread while the stream keeps flowing.
               await ctx.smallFileWorker.add(file.hostPath, [whole], (err) => {
@@ -208,14 +221,17 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             }
             // Written in the background: a copy (the small-file buffer is reused by the next file).
             const data = file.writer ? undefined : Buffer.from(whole);
+            finalizing.add(file.hostPath);
             await finalize.add(() =>
               guarded(file, async () => {
                 if (file.writer) await file.writer.commit();
                 else await AtomicFileWriter.writeWhole(file.hostPath, data ? [data] : [], fsync);
                 done(file);
-              }).catch((err: unknown) => {
-                lastError ??= err;
-              }),
+              })
+                .catch((err: unknown) => {
+                  lastError ??= err;
+                })
+                .finally(() => finalizing.delete(file.hostPath)),
             );
             break;
           }
