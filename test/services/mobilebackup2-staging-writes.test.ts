@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dlGetFreeDiskSpace, dlProcessMessage, dlUploadFiles } from '../../protocols/index.js';
 import type { Mb2LoopObserver } from '../../src/services/mobilebackup2/index.js';
 import { StagedFileWriter, writeStagedFileSync } from '../../src/services/mobilebackup2/staged-file.js';
-import { StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
+import { BATCH_FILES, StagedWriteWorker } from '../../src/services/mobilebackup2/staged-write-worker.js';
 import { socketPair, startStagingLoop, uploadStream, type SocketPair } from './mobilebackup2-scripted-device.js';
 
 // UploadFiles into a staging folder (stagingWrites): new names are written directly, existing names — which may
@@ -213,7 +213,7 @@ describe('small files on writer threads (StagedWriteWorker)', () => {
       for (let round = 0; round < 20; round++) {
         // the first version goes last in a full batch (sent to one thread), the next first in a new batch (the
         // other thread): without waiting, the other thread would store it while the first is still queued
-        for (let i = 0; i < 15; i++) await worker.add(join(stage, `ab/r${round}f${i}`), [pattern(3000, i)], (e) => e && errors.push(e));
+        for (let i = 0; i < BATCH_FILES - 1; i++) await worker.add(join(stage, `ab/r${round}f${i}`), [pattern(3000, i)], (e) => e && errors.push(e));
         await worker.add(target, [Buffer.from(`first ${round}`)], (e) => e && errors.push(e));
         await worker.add(target, [Buffer.from(`second ${round}`)], (e) => e && errors.push(e));
         await worker.settle(target);
@@ -238,24 +238,31 @@ describe('small files on writer threads (StagedWriteWorker)', () => {
       Array.from({ length: n }, (_, i) => ({ deviceName: `D/${tag}${i}`, hostPath: `${UDID}/ab/${tag}${i}`, data: pattern(2000, i) }));
     const streamed = pattern(700 * 1024, 9);
     try {
-      for (let round = 0; round < 12; round++) {
-        // each version of the file follows files that keep a writer thread (or the background writes) busy
-        const files = [
-          ...fillers(`a${round}-`, 40),
-          { deviceName: 'D/twice', hostPath: name, data: Buffer.from(`small ${round}`) },
-          ...fillers(`b${round}-`, 15),
-          { deviceName: 'D/twice', hostPath: name, data: streamed },
-          { deviceName: 'D/twice', hostPath: name, data: Buffer.from(`again ${round}`) },
-          ...fillers(`c${round}-`, 15),
-          { deviceName: 'D/twice', hostPath: name, data: streamed },
-          { deviceName: 'D/twice', hostPath: name, data: Buffer.from(`last ${round}`) },
-        ];
+      const version = (text: string) => ({ deviceName: 'D/twice', hostPath: name, data: Buffer.from(text) });
+      const upload = async (files: { deviceName: string; hostPath: string; data: Buffer }[], expected: string) => {
         pair.device.send(dlUploadFiles(1));
         pair.device.sendRaw(uploadStream(files));
         expect((await pair.device.receiveStatus()).code).toBe(0);
         pair.device.send(dlGetFreeDiskSpace());
         expect((await pair.device.receiveStatus()).code).toBe(0);
-        expect(await readFile(join(stage, 'ab/twice'), 'utf8')).toBe(`last ${round}`);
+        expect(await readFile(join(stage, 'ab/twice'), 'utf8')).toBe(expected);
+      };
+      for (let round = 0; round < 8; round++) {
+        // Each earlier version is still being stored when the next arrives: last in a full batch (its thread writes
+        // the fillers first) before a streamed version, or before a version that starts the next batch (the other
+        // thread); without writer threads, a streamed version's background commit before a small one.
+        await upload(
+          [
+            ...fillers(`a${round}-`, BATCH_FILES - 1),
+            version(`small ${round}`),
+            { deviceName: 'D/twice', hostPath: name, data: streamed },
+            ...fillers(`b${round}-`, BATCH_FILES - 1),
+            version(`again ${round}`),
+            version(`last ${round}`),
+          ],
+          `last ${round}`,
+        );
+        await upload([...fillers(`c${round}-`, 5), { deviceName: 'D/twice', hostPath: name, data: streamed }, version(`final ${round}`)], `final ${round}`);
       }
       expect((await readdir(join(stage, 'ab'))).filter((n) => n.startsWith('.'))).toEqual([]);
       await finish(loop);

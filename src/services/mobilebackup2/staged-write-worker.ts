@@ -65,12 +65,12 @@ parentPort.on('message', (batch) => {
 `;
 
 /**
- * A batch is sent when it holds this many files or bytes. Small batches, so that the two threads share the last
- * files of a device upload: the device waits for the host's answer, which waits for the last file to be stored.
- * (64 files per batch left one thread writing up to 128 files alone at the end of each 256-file upload:
- * a median 3.9 ms per upload in a 50,000-file backup, while the device waited.)
+ * A batch is sent when it holds this many files or bytes. Each batch costs a message to a writer thread, a wake-up
+ * of that thread and a message back; since an upload is answered without waiting for its files (UploadFiles),
+ * batches no longer need to be small for both threads to finish an upload together. 50,000 files of 4 KiB, alternating
+ * runs (6 pairs): median 4.16 s vs 4.74 s with 16 files per batch, user CPU 1.6 vs 1.8 s, system 2.7 vs 3.0 s.
  */
-const BATCH_FILES = 16;
+export const BATCH_FILES = 64;
 const BATCH_BYTES = 256 * 1024;
 /**
  * Batches travel in shared memory: each writer thread has SLOTS_PER_THREAD fixed buffers of SLOT_BYTES, so memory
@@ -129,14 +129,30 @@ export class StagedWriteWorker {
 
   /**
    * Queue a complete small file; `onDone` runs (on this thread) once it is stored, with the error if it could not
-   * be. The bytes are copied (or written) before this resolves, so the caller may reuse their memory at once.
-   * Resolves at once unless every shared buffer is waiting for a writer thread.
+   * be. The bytes are copied (or written) by the time this returns — or, when it returns a promise, by the time that
+   * resolves — so the caller may then reuse their memory. It returns a promise only when it has to wait: every
+   * shared buffer is with a writer thread, or a file of the same name is still queued.
    */
-  async add(path: string, chunks: readonly Uint8Array[], onDone: (err?: Error) => void): Promise<void> {
-    if (this.failure) throw this.failure;
-    await this.settle(path);
+  add(path: string, chunks: readonly Uint8Array[], onDone: (err?: Error) => void): Promise<void> | undefined {
+    if (this.failure) return Promise.reject(this.failure);
     let size = 0;
     for (const c of chunks) size += c.length;
+    if (this.pending.has(path) || (size <= MAX_WORKER_FILE_BYTES && this.batch === undefined && this.free.length === 0)) {
+      return this.addAfterWaiting(path, chunks, size, onDone);
+    }
+    this.addNow(path, chunks, size, onDone);
+    return undefined;
+  }
+
+  private async addAfterWaiting(path: string, chunks: readonly Uint8Array[], size: number, onDone: (err?: Error) => void): Promise<void> {
+    if (this.pending.has(path)) await this.flush();
+    while (size <= MAX_WORKER_FILE_BYTES && this.batch === undefined && this.free.length === 0 && !this.failure) await this.slotFreed();
+    if (this.failure) throw this.failure;
+    this.addNow(path, chunks, size, onDone);
+  }
+
+  /** Copy a file into the batch being filled (opening one: a shared buffer must be free), or write a large one here. */
+  private addNow(path: string, chunks: readonly Uint8Array[], size: number, onDone: (err?: Error) => void): void {
     if (size > MAX_WORKER_FILE_BYTES) {
       let error: Error | undefined;
       try {
@@ -147,7 +163,7 @@ export class StagedWriteWorker {
       onDone(error);
       return;
     }
-    const batch = this.batch ?? (await this.openBatch());
+    const batch = this.batch ?? this.openBatch();
     for (const c of chunks) {
       batch.view.set(c, batch.used);
       batch.used += c.length;
@@ -163,8 +179,8 @@ export class StagedWriteWorker {
    * Wait until an earlier file queued for `path` is stored, so that what is written to that name next lands after
    * it. Does not wait when nothing is queued for `path` (every file of a real device's backup has its own name).
    */
-  async settle(path: string): Promise<void> {
-    if (this.pending.has(path)) await this.flush();
+  settle(path: string): Promise<void> | undefined {
+    return this.pending.has(path) ? this.flush() : undefined;
   }
 
   /** Hand what is queued to the writer threads without waiting for it (flush() waits). */
@@ -196,13 +212,8 @@ export class StagedWriteWorker {
     for (const f of w) f();
   }
 
-  /**
-   * A free shared buffer for the next batch, of the thread with the fewest batches to write (waits while all are
-   * with the writer threads).
-   */
-  private async openBatch(): Promise<{ slot: Slot; view: Uint8Array; used: number }> {
-    while (this.free.length === 0 && !this.failure) await this.slotFreed();
-    if (this.failure) throw this.failure;
+  /** A free shared buffer (there must be one) for the next batch, of the thread with the fewest batches to write. */
+  private openBatch(): { slot: Slot; view: Uint8Array; used: number } {
     let pick = 0;
     for (let i = 1; i < this.free.length; i++) {
       if (this.threads[this.free[i]!.thread]!.busy < this.threads[this.free[pick]!.thread]!.busy) pick = i;

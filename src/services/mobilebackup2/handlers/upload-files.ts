@@ -117,9 +117,9 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
    * writer thread) is finished first, so that the later one is what stays. Never waits in a real device's upload,
    * where every file has its own name.
    */
-  const settleName = async (path: string): Promise<void> => {
-    if (finalizing.has(path)) await finalize.drain();
-    if (staging) await ctx.smallFileWorker?.settle(path);
+  const settleName = (path: string): Promise<void> | undefined => {
+    if (finalizing.has(path)) return finalize.drain().then(() => settleName(path));
+    return staging ? ctx.smallFileWorker?.settle(path) : undefined;
   };
   let current: IncomingFile | undefined;
   // A small file that failed after an earlier upload was answered is reported with this one.
@@ -196,15 +196,17 @@ export async function UploadFiles(msg: DLMessage, ctx: Mb2HostContext): Promise<
             file.writer?.release();
             const whole = smallFile.subarray(0, file.held ?? 0);
             file.held = undefined;
-            if (!file.writer) await settleName(file.hostPath);
+            const settling = file.writer ? undefined : settleName(file.hostPath);
+            if (settling) await settling;
             if (staging && !file.writer && ctx.smallFileWorker) {
               // Small file into a staging folder: stored by the writer thread while the stream keeps flowing.
-              await ctx.smallFileWorker.add(file.hostPath, [whole], (err) => {
+              const adding = ctx.smallFileWorker.add(file.hostPath, [whole], (err) => {
                 if (!err) done(file);
                 else if (isHostFsError(err)) void fail(file, err);
                 else if (answered) late.error ??= err;
                 else lastError ??= err;
               });
+              if (adding) await adding;
               break;
             }
             if (staging && !file.writer) {
