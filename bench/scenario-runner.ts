@@ -118,11 +118,13 @@ async function runTool(
     sim_cpu_s: round(simCpu, 2),
     load_1m: round(loadavg()[0] ?? 0, 2),
     ...(settle !== undefined ? { settle_s: round(settle, 3) } : {}),
+    ...(after.tlsSuite !== undefined ? { tls_suite: after.tlsSuite } : {}),
   };
   ctx.log(
     `    ${tool.padEnd(6)} ${op.padEnd(7)} ${run.wall_s.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ` +
       `${String(run.files_per_s).padStart(6)} files/s  cpu ${run.cpu_s.toFixed(2)} s  rss ${run.peak_rss_mb} MB  sim cpu ${run.sim_cpu_s} s  load ${run.load_1m}` +
-      (run.settle_s !== undefined ? `  then sync ${run.settle_s.toFixed(2)} s` : ''),
+      (run.settle_s !== undefined ? `  then sync ${run.settle_s.toFixed(2)} s` : '') +
+      (run.tls_suite !== undefined ? `  ${run.tls_suite}` : ''),
   );
   return run;
 }
@@ -176,6 +178,13 @@ export function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult
   const theirsMbps = med('theirs', (r) => r.mbps);
   const ceilingMbps = ceiling.length > 0 ? Math.max(...ceiling.map((c) => c.mbps)) : undefined;
   const onDisk = pairs.flatMap((p) => (p.speedup_on_disk !== undefined ? [p.speedup_on_disk] : []));
+  const suites = (tool: ToolRun['tool']): string => [...new Set(allRuns.filter((r) => r.tool === tool).flatMap((r) => (r.tls_suite ? [r.tls_suite] : [])))].join(' / ');
+  if (suites('ours') || suites('theirs')) {
+    notes = [
+      ...notes,
+      `service TLS suite agreed with the simulator (which follows the client's order): ibackup ${suites('ours') || '?'}, idevicebackup2 ${suites('theirs') || '?'}`,
+    ];
+  }
   return {
     scenario: spec.name,
     variant: spec.variant,

@@ -24,6 +24,8 @@ export interface SimStats {
   restores: number;
   backup?: BackupReport;
   restore?: RestoreReport;
+  /** The TLS suite of the last mobilebackup2 connection over service TLS (none without service TLS). */
+  tlsSuite?: string;
 }
 
 export class BenchSimulator {

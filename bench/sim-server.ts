@@ -35,7 +35,8 @@ async function handle(sim: Simulator, m: SimCommand): Promise<unknown> {
   switch (m.cmd) {
     case 'stats': {
       const s = mobilebackup2Stats(sim.device(m.udid));
-      return { backups: s.backups.length, restores: s.restores.length, backup: s.backups.at(-1), restore: s.restores.at(-1) };
+      const tlsSuite = sim.device(m.udid).serviceTlsSuites.get('com.apple.mobilebackup2');
+      return { backups: s.backups.length, restores: s.restores.length, backup: s.backups.at(-1), restore: s.restores.at(-1), tlsSuite };
     }
     case 'mutate': {
       const r = await mutate(sim.device(m.udid).fs, { seed: m.seed, modify: m.modify });

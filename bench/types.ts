@@ -47,6 +47,11 @@ export interface ToolRun {
    * is the time until the backup is on disk. Absent for restores and where `sync -f` is not available.
    */
   settle_s?: number;
+  /**
+   * Over service TLS: the suite this tool's mobilebackup2 connection agreed on with the simulator (which follows
+   * the client's order, as an OpenSSL server does by default), e.g. TLS_AES_128_GCM_SHA256.
+   */
+  tls_suite?: string;
 }
 
 export interface PairResult {

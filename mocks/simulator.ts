@@ -128,7 +128,14 @@ function makeRouter(log?: SimLogger): ConnectRouter {
     return (socket: net.Socket) => {
       device.track(socket);
       let conn: Duplex = socket;
-      if (grant.ssl && grant.tls) conn = serveTls(socket, grant.tls);
+      if (grant.ssl && grant.tls) {
+        const tlsSocket = serveTls(socket, grant.tls);
+        tlsSocket.once('secure', () => {
+          const suite = tlsSocket.getCipher()?.standardName;
+          if (suite) device.serviceTlsSuites.set(grant.service, suite);
+        });
+        conn = tlsSocket;
+      }
       conn = withFaults(conn, device.faults, grant.service);
       try {
         handler(conn, device);

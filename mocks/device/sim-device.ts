@@ -53,6 +53,8 @@ export class SimulatedDevice extends EventEmitter implements SimDevice {
   readonly pairedHosts = new Map<string, PairedHost>();
   /** Notification names the host posted through notification_proxy, in order. */
   readonly hostNotifications: string[] = [];
+  /** The TLS suite the last connection to each service agreed on (OpenSSL's standard name), for the benchmark. */
+  readonly serviceTlsSuites = new Map<string, string>();
   readonly observers = new Set<NotificationObserver>();
   readonly afc = new AfcMediaTree();
   private readonly values: Map<string, PlistDict>;

@@ -43,5 +43,7 @@ describe('backup over service TLS', () => {
     expect(result).toMatchObject({ udid, full: true, filesFailed: 0 });
     expect(result.bytesReceived).toBeGreaterThan(8 * 1024 * 1024);
     await expectBackupOf(root, udid, sim.device(udid).fs);
+    // the simulator follows the client's order: the host's first choice (src/lockdown/tls.ts)
+    expect(sim.device(udid).serviceTlsSuites.get('com.apple.mobilebackup2')).toBe('TLS_AES_128_GCM_SHA256');
   });
 });

@@ -117,6 +117,18 @@ describe('bench result JSON', () => {
     expect(summarise(spec, ctx, [p1, bare], [], [], []).speedup_on_disk_median).toBeUndefined();
   });
 
+  it('names the service TLS suite each tool agreed on, only where runs recorded one', () => {
+    const withSuite = (r: ToolRun, suite: string): ToolRun => ({ ...r, tls_suite: suite });
+    const p = pairOf(1, withSuite(run('ours', 5, 90), 'TLS_AES_128_GCM_SHA256'), withSuite(run('theirs', 6, 7), 'TLS_AES_256_GCM_SHA384'));
+    const r = summarise(spec, ctx, [p], [p.ours, p.theirs], [], ['an earlier note']);
+    expect(r.notes).toEqual([
+      'an earlier note',
+      "service TLS suite agreed with the simulator (which follows the client's order): ibackup TLS_AES_128_GCM_SHA256, idevicebackup2 TLS_AES_256_GCM_SHA384",
+    ]);
+    const plain = pairOf(1, run('ours', 5, 90), run('theirs', 6, 7));
+    expect(summarise(spec, ctx, [plain], [plain.ours, plain.theirs], [], []).notes).toEqual([]);
+  });
+
   it('chart: an SVG with one bar per scenario and one dot per pair', () => {
     const pairs = [pairOf(1, run('ours', 10, 90), run('theirs', 20, 7)), pairOf(2, run('ours', 10, 90), run('theirs', 5, 7))];
     const r = summarise(spec, ctx, pairs, [], [], []);
