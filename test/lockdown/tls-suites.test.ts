@@ -1,36 +1,13 @@
 // Which TLS suite the host's lockdown/service TLS ends up with: it offers AES-128-GCM first, and still agrees on
 // whatever else a device allows.
-import { generateKeyPairSync } from 'node:crypto';
-import net from 'node:net';
-import { createServer, type TlsOptions, type TLSSocket } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeCertificate } from '../../mocks/lockdownd/certificates.js';
-import { upgradeToTls } from '../../src/lockdown/tls.js';
-
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-const certPem = makeCertificate({ kind: 'root', subjectPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), issuerPrivateKeyPem: keyPem });
-
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
+import type { TlsOptions } from 'node:tls';
+import { describe, expect, it } from 'vitest';
+import { hostTlsPair } from '../helpers/host-tls-pair.js';
 
 /** Connects the host's upgradeToTls to a TLS server with `opts`; returns what each side agreed on. */
 async function negotiate(opts: TlsOptions): Promise<{ host: string | undefined; device: string | undefined; protocol: string | null }> {
-  const server = createServer({ key: keyPem, cert: certPem, ...opts });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const device = new Promise<TLSSocket>((r) => server.once('secureConnection', r));
-  const raw = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await new Promise<void>((r, j) => raw.once('connect', r).once('error', j));
-  const host = await upgradeToTls(raw, { cert: Buffer.from(certPem), key: Buffer.from(keyPem) }, 'test service', { timeoutMs: 10_000 });
-  const dev = await device;
-  server.close();
-  cleanups.push(() => {
-    host.destroy();
-    dev.destroy();
-  });
-  return { host: host.getCipher().standardName, device: dev.getCipher().standardName, protocol: host.getProtocol() };
+  const { host, device } = await hostTlsPair(opts);
+  return { host: host.getCipher().standardName, device: device.getCipher().standardName, protocol: host.getProtocol() };
 }
 
 describe('TLS suites offered by the host', () => {

@@ -1,44 +1,14 @@
 // Direct reads on a TLS socket made over an existing stream (enableDirectReadsOnTls): decrypted records land in one
 // reused buffer, and a sink that asks to stop is not handed another view before it resumes — though TLS goes on
 // handing over the records it already decrypted from the last socket read.
-import { generateKeyPairSync } from 'node:crypto';
-import net from 'node:net';
-import { createServer, type TLSSocket } from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
-import { makeCertificate } from '../../mocks/lockdownd/certificates.js';
-import { upgradeToTls } from '../../src/lockdown/tls.js';
+import { describe, expect, it } from 'vitest';
 import { directReadsOf, enableDirectReadsOnTls } from '../../src/transport/index.js';
-
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-const certPem = makeCertificate({ kind: 'root', subjectPublicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), issuerPrivateKeyPem: keyPem });
+import { hostTlsPair as tlsPair } from '../helpers/host-tls-pair.js';
 
 function pattern(n: number): Buffer {
   const b = Buffer.alloc(n);
   for (let i = 0; i < n; i++) b[i] = (i * 197 + (i >> 14) * 11) & 0xff;
   return b;
-}
-
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-
-/** A TLS server and the host's side: a plain TCP socket upgraded with the engine's own upgradeToTls. */
-async function tlsPair(): Promise<{ host: TLSSocket; device: TLSSocket }> {
-  const server = createServer({ key: keyPem, cert: certPem });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const device = new Promise<TLSSocket>((r) => server.once('secureConnection', r));
-  const raw = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  await new Promise<void>((r, j) => raw.once('connect', r).once('error', j));
-  const host = await upgradeToTls(raw, { cert: Buffer.from(certPem), key: Buffer.from(keyPem) }, 'test service', { timeoutMs: 10_000 });
-  const dev = await device;
-  server.close();
-  cleanups.push(() => {
-    host.destroy();
-    dev.destroy();
-  });
-  return { host, device: dev };
 }
 
 describe('direct reads on a TLS socket', () => {
