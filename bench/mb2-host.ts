@@ -119,10 +119,16 @@ export interface Mb2HostSession {
 }
 
 /** Connect to `udid`, start mobilebackup2, do the version exchange and Hello, run `fn`, then disconnect. */
-export async function withMb2Session<T>(udid: string, label: string, muxAddress: string | undefined, fn: (s: Mb2HostSession) => Promise<T>): Promise<T> {
+export async function withMb2Session<T>(
+  udid: string,
+  label: string,
+  muxAddress: string | undefined,
+  fn: (s: Mb2HostSession) => Promise<T>,
+  opts: { tls13Suites?: string } = {},
+): Promise<T> {
   const device = await connect(udid, { muxAddress, pairRecordDir: false, label });
   try {
-    const service = await device.startService('com.apple.mobilebackup2', { escrow: true });
+    const service = await device.startService('com.apple.mobilebackup2', { escrow: true, tls13Suites: opts.tls13Suites });
     const stream = service.stream;
     const src = new ChunkSource(stream);
     try {

@@ -10,7 +10,7 @@ import type { KeptBackups } from './kept-backups.js';
 import { runMeasured, type Measured } from './measure.js';
 import { BenchSimulator } from './sim-control.js';
 import { MB, mbPerSecond, median, perSecond, round, speedup } from './stats.js';
-import { commandFor, restoreSourceCommand, sinkCommand, type CommandLine, type Operation, type Tool } from './tools.js';
+import { commandFor, OPENSSL_DEFAULT_TLS13_SUITES, restoreSourceCommand, sinkCommand, type CommandLine, type Operation, type Tool } from './tools.js';
 import type { CeilingRun, PairResult, ScenarioResult, ScenarioSpec, ToolRun } from './types.js';
 
 export interface RunContext {
@@ -154,6 +154,7 @@ async function measureCeiling(
     const m = await runMeasured(c.cmd, c.args, { env: sim.env(), scratchDir: ctx.workDir, signal: ctx.signal });
     const simCpu = sim.cpuSeconds() - cpu0;
     const host = basename(c.args[0] ?? 'sink', '.js');
+    const suites = c.args.find((a) => a.startsWith('--tls13-suites='))?.slice('--tls13-suites='.length);
     if (m.exitCode !== 0) throw failure(host, m);
     await hooks.after?.(host);
     const r = JSON.parse(m.stdoutTail.trim().split('\n').at(-1) ?? '{}') as { files: number; bytes: number; seconds: number };
@@ -163,20 +164,41 @@ async function measureCeiling(
       seconds: round(r.seconds, 3),
       sink_cpu_s: round(m.cpuSeconds, 2),
       sim_cpu_s: round(simCpu, 2),
+      ...(suites !== undefined ? { tls13_suites: suites } : {}),
     };
-    ctx.log(`    ${host === 'sink' ? 'sink  ' : 'source'} ceiling ${run.seconds.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ${String(run.files_per_s).padStart(6)} files/s  host cpu ${run.sink_cpu_s} s  sim cpu ${run.sim_cpu_s} s`);
+    ctx.log(
+      `    ${host === 'sink' ? 'sink  ' : 'source'} ceiling ${run.seconds.toFixed(2).padStart(8)} s  ${run.mbps.toFixed(1).padStart(7)} MB/s  ${String(run.files_per_s).padStart(6)} files/s  host cpu ${run.sink_cpu_s} s  sim cpu ${run.sim_cpu_s} s` +
+        (suites !== undefined ? `  offering ${suites.split(':')[0]} first` : ''),
+    );
     out.push(run);
   }
   return out;
 }
 
-export function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult[], allRuns: ToolRun[], ceiling: CeilingRun[], notes: string[]): ScenarioResult {
+/** `theirsCeiling`: over service TLS, the sink's runs offering idevicebackup2's suite order (its own ceiling). */
+export function summarise(
+  spec: ScenarioSpec,
+  ctx: RunContext,
+  pairs: PairResult[],
+  allRuns: ToolRun[],
+  ceiling: CeilingRun[],
+  notes: string[],
+  theirsCeiling: CeilingRun[] = [],
+): ScenarioResult {
   const pick = (tool: 'ours' | 'theirs') => pairs.map((p) => p[tool]);
   const med = (tool: 'ours' | 'theirs', f: (r: ToolRun) => number) => round(median(pick(tool).map(f)), 2);
   const peak = (tool: 'ours' | 'theirs') => round(Math.max(0, ...allRuns.filter((r) => r.tool === tool).map((r) => r.peak_rss_mb)), 1);
   const oursMbps = med('ours', (r) => r.mbps);
   const theirsMbps = med('theirs', (r) => r.mbps);
   const ceilingMbps = ceiling.length > 0 ? Math.max(...ceiling.map((c) => c.mbps)) : undefined;
+  const theirsSuiteMbps = theirsCeiling.length > 0 ? Math.max(...theirsCeiling.map((c) => c.mbps)) : undefined;
+  const theirsCeilingMbps = theirsSuiteMbps ?? ceilingMbps;
+  if (theirsSuiteMbps !== undefined) {
+    notes = [
+      ...notes,
+      `simulator ceiling with idevicebackup2's suite order (the sink offering ${theirsCeiling[0]?.tls13_suites?.split(':')[0] ?? '?'} first): ${theirsSuiteMbps} MB/s; "Ceiling ÷ idevicebackup2" uses it`,
+    ];
+  }
   const onDisk = pairs.flatMap((p) => (p.speedup_on_disk !== undefined ? [p.speedup_on_disk] : []));
   const suites = (tool: ToolRun['tool']): string => [...new Set(allRuns.filter((r) => r.tool === tool).flatMap((r) => (r.tls_suite ? [r.tls_suite] : [])))].join(' / ');
   if (suites('ours') || suites('theirs')) {
@@ -208,7 +230,8 @@ export function summarise(spec: ScenarioSpec, ctx: RunContext, pairs: PairResult
     sim_ceiling_mbps: ceilingMbps,
     sim_ceiling_runs: ceiling.length > 0 ? ceiling : undefined,
     ceiling_over_ours: ceilingMbps !== undefined && oursMbps > 0 ? round(ceilingMbps / oursMbps, 2) : undefined,
-    ceiling_over_theirs: ceilingMbps !== undefined && theirsMbps > 0 ? round(ceilingMbps / theirsMbps, 2) : undefined,
+    ...(theirsSuiteMbps !== undefined ? { sim_ceiling_theirs_suite_mbps: theirsSuiteMbps, sim_ceiling_theirs_suite_runs: theirsCeiling } : {}),
+    ceiling_over_theirs: theirsCeilingMbps !== undefined && theirsMbps > 0 ? round(theirsCeilingMbps / theirsMbps, 2) : undefined,
     notes,
     date: ctx.date,
     quick: ctx.quick,
@@ -250,6 +273,10 @@ async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Scen
   const udid = sim.udids[0] as string;
   try {
     const ceiling = await measureCeiling(ctx, sim, udid, spec.ceilingRuns);
+    // Over service TLS each tool gets its own first choice of suite (the simulator follows the client's order):
+    // the ceiling idevicebackup2 meets is measured with its order.
+    const theirsCeiling =
+      spec.variant === 'tls' ? await measureCeiling(ctx, sim, udid, spec.ceilingRuns, undefined, () => sinkCommand(udid, undefined, OPENSSL_DEFAULT_TLS13_SUITES)) : [];
     const all: ToolRun[] = [];
     const once = async (tool: Tool): Promise<ToolRun> => {
       const root = freshDir(ctx, `${tool}-backup`);
@@ -275,7 +302,7 @@ async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Scen
       const theirs = await once('theirs');
       pairs.push(pairOf(i, ours, theirs));
     }
-    return summarise(spec, ctx, pairs, all, ceiling, []);
+    return summarise(spec, ctx, pairs, all, ceiling, [], theirsCeiling);
   } finally {
     await sim.close();
     dispose(dir);

@@ -5,7 +5,8 @@
 // { files, bytes, seconds } where seconds runs from the Backup request to the device's final result. With a second
 // argument (a backup root) it answers the device's requests for the previous backup's files from there and, after
 // a successful backup, stores the new backup's metadata files there (Status.plist, Manifest.plist/.db, not the
-// file contents), so the next run against the same root is incremental again.
+// file contents), so the next run against the same root is incremental again. `--tls13-suites=LIST` offers these TLS
+// 1.3 suites over service TLS instead of the engine's own order (to measure the ceiling another client would meet).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -121,7 +122,7 @@ async function answerDownload(stream: Duplex, paths: string[], from: string | un
   await write(stream, downloadStatus(failed));
 }
 
-export async function sinkBackup(udid: string, muxAddress?: string, from?: string): Promise<SinkResult> {
+export async function sinkBackup(udid: string, muxAddress?: string, from?: string, tls13Suites?: string): Promise<SinkResult> {
   return withMb2Session(udid, 'ibackup-bench-sink', muxAddress, async ({ stream, src, request }) => {
     const started = process.hrtime.bigint();
     await request({ MessageName: 'Backup', TargetIdentifier: udid, SourceIdentifier: udid });
@@ -147,17 +148,19 @@ export async function sinkBackup(udid: string, muxAddress?: string, from?: strin
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (keep && from !== undefined && errorCode === 0) storeKept(from, keep);
     return { ...counts, seconds, errorCode };
-  });
+  }, { tls13Suites });
 }
 
 if (process.argv[1]?.endsWith('sink.js')) {
-  const [udid, from] = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const suitesArg = args.find((a) => a.startsWith('--tls13-suites='));
+  const [udid, from] = args.filter((a) => !a.startsWith('--'));
   if (!udid) {
-    process.stderr.write('usage: node dist/bench/sink.js UDID [BACKUP_ROOT]   (USBMUXD_SOCKET_ADDRESS selects the simulator;\n');
+    process.stderr.write('usage: node dist/bench/sink.js UDID [BACKUP_ROOT] [--tls13-suites=LIST]   (USBMUXD_SOCKET_ADDRESS selects the simulator;\n');
     process.stderr.write('       BACKUP_ROOT: an earlier backup the device may compare against, for an incremental)\n');
     process.exit(2);
   }
-  sinkBackup(udid, undefined, from).then(
+  sinkBackup(udid, undefined, from, suitesArg?.slice('--tls13-suites='.length)).then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       process.exitCode = r.errorCode === 0 ? 0 : 1;

@@ -67,9 +67,15 @@ export function commandFor(tool: Tool, op: Operation, udid: string, root: string
 }
 
 /** The sink host; with `from` (a backup root) the device can go incremental against the metadata kept there. */
-export function sinkCommand(udid: string, from?: string): CommandLine {
-  return { cmd: process.execPath, args: from === undefined ? [sinkJs(), udid] : [sinkJs(), udid, from] };
+export function sinkCommand(udid: string, from?: string, tls13Suites?: string): CommandLine {
+  return {
+    cmd: process.execPath,
+    args: [sinkJs(), udid, ...(from === undefined ? [] : [from]), ...(tls13Suites === undefined ? [] : [`--tls13-suites=${tls13Suites}`])],
+  };
 }
+
+/** OpenSSL's default TLS 1.3 order, which idevicebackup2 offers (AES-256-GCM first). */
+export const OPENSSL_DEFAULT_TLS13_SUITES = 'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
 
 /** The restore source host: restores the backup under `root` into the device, sending data from memory. */
 export function restoreSourceCommand(udid: string, root: string): CommandLine {

@@ -70,6 +70,8 @@ export interface CeilingRun {
   seconds: number;
   sink_cpu_s: number;
   sim_cpu_s: number;
+  /** Over service TLS, when the sink offered other TLS 1.3 suites than the engine's own order. */
+  tls13_suites?: string;
 }
 
 export interface ScenarioResult {
@@ -99,7 +101,13 @@ export interface ScenarioResult {
   /** Best sink throughput: how fast the simulator can serve this scenario (undefined: not measured). */
   sim_ceiling_mbps?: number;
   sim_ceiling_runs?: CeilingRun[];
-  /** Ceiling / tool throughput; < 2 means the simulator may be limiting that tool. */
+  /**
+   * Over service TLS: the best sink throughput with idevicebackup2's suite order (AES-256-GCM first), the ceiling
+   * idevicebackup2 meets; sim_ceiling_mbps is the one with the engine's order (AES-128-GCM first).
+   */
+  sim_ceiling_theirs_suite_mbps?: number;
+  sim_ceiling_theirs_suite_runs?: CeilingRun[];
+  /** Ceiling / tool throughput (each tool's own ceiling where they differ); < 2 means the simulator may be limiting that tool. */
   ceiling_over_ours?: number;
   ceiling_over_theirs?: number;
   notes: string[];

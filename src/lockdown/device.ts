@@ -16,6 +16,11 @@ export interface StartServiceOptions {
   /** Send the pair record's EscrowBag (required by com.apple.mobilebackup2). */
   escrow?: boolean;
   signal?: AbortSignal;
+  /**
+   * Over service TLS: the TLS 1.3 suites to offer, in order (OpenSSL names joined by ':'). Default TLS13_SUITES
+   * (src/lockdown/tls.ts), AES-128-GCM first.
+   */
+  tls13Suites?: string;
 }
 
 /** A lockdown session to one device (TLS after StartSession when the device asks for it). */
@@ -92,6 +97,7 @@ export class DeviceSession implements LockdownSession {
       signal: opts.signal,
       timeouts: this.ctx.opts.timeouts,
       maxTls10: this.ctx.maxTls10,
+      tls13Suites: opts.tls13Suites,
     });
   }
 

@@ -20,7 +20,7 @@ export async function openServiceConnection(
   device: MuxDevice,
   started: StartedService,
   record: PairRecord | undefined,
-  opts: { signal?: AbortSignal; timeouts?: Partial<Timeouts>; maxTls10?: boolean } = {},
+  opts: { signal?: AbortSignal; timeouts?: Partial<Timeouts>; maxTls10?: boolean; tls13Suites?: string } = {},
 ): Promise<ServiceConnection> {
   const timeouts = resolveTimeouts(opts.timeouts);
   // A plain connection reads into one reused buffer (no allocation per read); a TLS one gets its own below.
@@ -37,6 +37,7 @@ export async function openServiceConnection(
       timeoutMs: timeouts.tlsHandshakeMs,
       signal: opts.signal,
       maxTls10: opts.maxTls10,
+      tls13Suites: opts.tls13Suites,
     });
     secure.on('error', (err) => log.debug({ service: started.service, err: err.message }, 'service TLS error'));
     // Decrypted records into one reused buffer too, where this Node allows it (see enableDirectReadsOnTls).

@@ -20,9 +20,15 @@ export const TLS13_SUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_C
 /**
  * Upgrades an established stream to TLS as the client: presents `creds` (the host certificate), does not verify
  * the device's certificate, accepts TLS 1.0–1.3 with security level 0 so OpenSSL 3 still talks to old iOS.
- * `maxTls10` caps the version at TLS 1.0 (libimobiledevice does this for iOS < 10).
+ * `maxTls10` caps the version at TLS 1.0 (libimobiledevice does this for iOS < 10); `tls13Suites` replaces the TLS 1.3
+ * suites offered (default TLS13_SUITES).
  */
-export function upgradeToTls(stream: Duplex, creds: TlsCredentials, what: string, opts: WaitOptions & { maxTls10?: boolean } = {}): Promise<TLSSocket> {
+export function upgradeToTls(
+  stream: Duplex,
+  creds: TlsCredentials,
+  what: string,
+  opts: WaitOptions & { maxTls10?: boolean; tls13Suites?: string } = {},
+): Promise<TLSSocket> {
   if (creds.cert.length === 0 || creds.key.length === 0) {
     stream.destroy();
     return Promise.reject(
@@ -45,7 +51,7 @@ export function upgradeToTls(stream: Duplex, creds: TlsCredentials, what: string
         minVersion: 'TLSv1',
         maxVersion: opts.maxTls10 ? 'TLSv1' : 'TLSv1.3',
         // Node reads TLS 1.3 suites (names starting TLS_) from the same list.
-        ciphers: `${TLS13_SUITES}:ALL:@SECLEVEL=0`,
+        ciphers: `${opts.tls13Suites ?? TLS13_SUITES}:ALL:@SECLEVEL=0`,
       });
       tls = s;
       const onSecure = (): void => resolve(s);

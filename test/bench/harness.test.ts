@@ -129,6 +129,20 @@ describe('bench result JSON', () => {
     expect(summarise(spec, ctx, [plain], [plain.ours, plain.theirs], [], []).notes).toEqual([]);
   });
 
+  it("over service TLS, idevicebackup2's ceiling is the sink with its own suite order where that was measured", () => {
+    const p = pairOf(1, run('ours', 5, 90), run('theirs', 10, 7)); // 400 and 200 MB/s
+    const ceiling = (mbps: number, suites?: string) => ({ mbps, files_per_s: 1, seconds: 1, sink_cpu_s: 1, sim_cpu_s: 1, ...(suites ? { tls13_suites: suites } : {}) });
+    const r = summarise(spec, ctx, [p], [], [ceiling(900)], [], [ceiling(300, 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256'), ceiling(350, 'TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256')]);
+    expect(r.sim_ceiling_mbps).toBe(900);
+    expect(r.sim_ceiling_theirs_suite_mbps).toBe(350);
+    expect(r.ceiling_over_ours).toBe(2.25);
+    expect(r.ceiling_over_theirs).toBe(1.75);
+    expect(r.notes.join('\n')).toMatch(/offering TLS_AES_256_GCM_SHA384 first\): 350 MB\/s/);
+    expect(ceilingTable([r])).toContain('| 2.25× | 1.75× | **yes (< 2×)** |');
+    // without it, both ratios use the one ceiling
+    expect(summarise(spec, ctx, [p], [], [ceiling(900)], []).ceiling_over_theirs).toBe(4.5);
+  });
+
   it('chart: an SVG with one bar per scenario and one dot per pair', () => {
     const pairs = [pairOf(1, run('ours', 10, 90), run('theirs', 20, 7)), pairOf(2, run('ours', 10, 90), run('theirs', 5, 7))];
     const r = summarise(spec, ctx, pairs, [], [], []);

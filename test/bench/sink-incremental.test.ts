@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mutate } from '../../mocks/index.js';
 import { sinkBackup } from '../../bench/sink.js';
+import { OPENSSL_DEFAULT_TLS13_SUITES } from '../../bench/tools.js';
 import { startTestSimulator, type TestSimulator } from '../helpers/simulator.js';
 
 describe('bench sink host', () => {
@@ -37,5 +38,24 @@ describe('bench sink host', () => {
     expect(second.files).toBeLessThan(20); // the 4 changed files plus the backup's own metadata files
     const third = await sinkBackup(udid, sim.address, root);
     expect(third.files).toBeLessThan(20); // still incremental: the kept metadata is the device's last backup
+  });
+});
+
+describe('bench sink host over service TLS', () => {
+  let sim: TestSimulator;
+  beforeAll(async () => {
+    sim = await startTestSimulator({ devices: [{ dataset: 'tiny', sessionSSL: true, serviceSSL: { 'com.apple.mobilebackup2': true } }] });
+  });
+  afterAll(async () => {
+    await sim.stop();
+  });
+
+  it("offers the engine's suite order, or the one it is given (to measure idevicebackup2's ceiling)", async () => {
+    const udid = sim.device().udid;
+    const suiteOfLastBackup = () => sim.device(udid).serviceTlsSuites.get('com.apple.mobilebackup2');
+    expect((await sinkBackup(udid, sim.address)).errorCode).toBe(0);
+    expect(suiteOfLastBackup()).toBe('TLS_AES_128_GCM_SHA256');
+    expect((await sinkBackup(udid, sim.address, undefined, OPENSSL_DEFAULT_TLS13_SUITES)).errorCode).toBe(0);
+    expect(suiteOfLastBackup()).toBe('TLS_AES_256_GCM_SHA384');
   });
 });
