@@ -10,7 +10,7 @@ import { markers, updateDoc } from '../../bench/doc.js';
 import { KEEP_BUDGET_BYTES, KEEP_FROM_FILES, KeptBackups } from '../../bench/kept-backups.js';
 import { buildPlan } from '../../bench/plan.js';
 import { ceilingTable, resultsTable, targetsTable } from '../../bench/report.js';
-import { pairOf, summarise, type RunContext } from '../../bench/scenario-runner.js';
+import { ceilingSplit, pairOf, summarise, type RunContext } from '../../bench/scenario-runner.js';
 import { mbPerSecond, median, perSecond, round, speedup } from '../../bench/stats.js';
 import type { ScenarioSpec, ToolRun } from '../../bench/types.js';
 
@@ -141,6 +141,15 @@ describe('bench result JSON', () => {
     expect(ceilingTable([r])).toContain('| 2.25× | 1.75× | **yes (< 2×)** |');
     // without it, both ratios use the one ceiling
     expect(summarise(spec, ctx, [p], [], [ceiling(900)], []).ceiling_over_theirs).toBe(4.5);
+  });
+
+  it('ceiling runs: the first half before the pairs, the rest after them', () => {
+    expect([0, 1, 2, 3].map(ceilingSplit)).toEqual([
+      { before: 0, after: 0 },
+      { before: 1, after: 0 },
+      { before: 1, after: 1 },
+      { before: 2, after: 1 },
+    ]);
   });
 
   it('chart: an SVG with one bar per scenario and one dot per pair', () => {
