@@ -44,6 +44,12 @@ export interface SimFileSystem {
    * the file back then fails with SIM_CONTENT_NOT_KEPT); see SimDeviceOptions.restoreContent.
    */
   putWriter?(entry: SimFileEntry, opts?: { content?: RestoreContent }): SimFileWriter;
+  /**
+   * Create or replace a file entry whose content is generated from `seed` and `key` (as the datasets' files are),
+   * `entry.size` bytes: nothing is written to disk, and the content is served as fast as the dataset's own.
+   * Mutations use it, so the files an incremental backup sends are read the same way as in a full one.
+   */
+  putGenerated?(entry: SimFileEntry, content: { seed: number; key: string }): Promise<void>;
   remove(domain: string, relativePath: string): Promise<void>;
   /** Delete everything (a wiped device). */
   wipe(): Promise<void>;

@@ -301,6 +301,19 @@ export class DiskSimFileSystem implements SimFileSystem {
     this.record(e, content);
   }
 
+  async putGenerated(entry: SimFileEntry, content: { seed: number; key: string }): Promise<void> {
+    checkEntry(entry);
+    if (entry.type !== 'file') throw new CodedError('SIM_FS_WRITE', `putGenerated takes files only (${entry.domain}/${entry.relativePath})`);
+    if (!Number.isSafeInteger(entry.size) || entry.size < 0) {
+      throw new CodedError('SIM_FS_BAD_ENTRY', `invalid size ${entry.size} for ${entry.domain}/${entry.relativePath}`);
+    }
+    const e: SimFileEntry = { ...entry };
+    delete e.target;
+    const old = this.recs.get(keyOf(entry.domain, entry.relativePath));
+    if (old?.content?.kind === 'disk') await unlink(this.storedPath(e)).catch(() => undefined);
+    this.record(e, e.size === 0 ? { kind: 'empty' } : { kind: 'gen', seed: content.seed, key: content.key });
+  }
+
   private async store(e: SimFileEntry, data: Readable): Promise<{ sha1: string; size: number }> {
     const final = this.storedPath(e);
     await mkdir(join(final, '..'), { recursive: true });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -153,6 +154,37 @@ describe('SimFileSystem operations', () => {
     expect((await openSimFileSystem({ stateDir: dir })).entries()).toEqual([]);
   });
 
+  it('putGenerated records generated content: nothing stored, served without I/O, kept across reopening', async () => {
+    const dir = await tempDir();
+    const storedFiles = () => readdirSync(join(dir, 'files'), { recursive: true, withFileTypes: true }).filter((d) => d.isFile()).length;
+    const fs = await openSimFileSystem({ stateDir: dir, dataset: 'tiny' });
+    const stored = storedFiles();
+    await fs.put(fileEntry('Documents/x.bin', 0), Readable.from([Buffer.from('stored bytes')]));
+    expect(storedFiles()).toBe(stored + 1);
+    await fs.putGenerated?.(fileEntry('Documents/x.bin', 100_000), { seed: 3, key: 'k' });
+    expect(storedFiles()).toBe(stored); // the replaced bytes are gone
+    const e = fs.get('HomeDomain', 'Documents/x.bin') as SimFileEntry;
+    expect(e.size).toBe(100_000);
+    const chunks = fs.contentChunks?.(e);
+    expect(chunks).toBeDefined();
+    const viaChunks = Buffer.concat([...(chunks as Iterable<Buffer>)]);
+    const viaStream = await readAll(fs, e);
+    expect(viaChunks.length).toBe(100_000);
+    expect(viaChunks.equals(viaStream)).toBe(true);
+    const id = fs.contentId?.('HomeDomain', 'Documents/x.bin');
+
+    await fs.putGenerated?.(fileEntry('Documents/y.bin', 100_000), { seed: 3, key: 'other' });
+    const y = fs.get('HomeDomain', 'Documents/y.bin') as SimFileEntry;
+    expect(sha1(await readAll(fs, y))).not.toBe(sha1(viaStream));
+    expect(fs.contentId?.('HomeDomain', 'Documents/y.bin')).not.toBe(id);
+
+    const again = await openSimFileSystem({ stateDir: dir });
+    const e2 = again.get('HomeDomain', 'Documents/x.bin') as SimFileEntry;
+    expect(sha1(await readAll(again, e2))).toBe(sha1(viaStream));
+    expect(again.contentId?.('HomeDomain', 'Documents/x.bin')).toBe(id);
+    await expect(fs.putGenerated?.({ ...fileEntry('Documents/d', 0), type: 'dir' }, { seed: 1, key: 'd' })).rejects.toMatchObject({ code: 'SIM_FS_WRITE' });
+  });
+
   it('mutate adds, modifies and removes files deterministically and reports what changed', async () => {
     const run = async () => {
       const fs = await openSimFileSystem({ stateDir: await tempDir(), dataset: 'tiny', seed: 5 });
@@ -176,6 +208,8 @@ describe('SimFileSystem operations', () => {
       expect(fs.contentId?.(e.domain, e.relativePath)).not.toBe(ids.get(key));
       expect((await readAll(fs, e)).length).toBe(e.size);
     }
+    // New and changed content is generated, not stored: served as in-memory views like the dataset's files.
+    for (const e of [...r.added, ...r.modified]) expect(fs.contentChunks?.(e)).toBeDefined();
     const second = await run();
     const names = (x: typeof r) => [x.added, x.modified, x.removed].map((l) => l.map((e) => `${e.domain}/${e.relativePath}:${e.size}`));
     expect(names(second.r)).toEqual(names(r));
