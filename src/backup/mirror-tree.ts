@@ -39,8 +39,14 @@ function withAncestors(only: Iterable<string>): Set<string> {
  * `only`: the relative folders whose entries may differ — only they and the folders above them are compared, a
  * folder elsewhere that exists on both sides is trusted to be equal. Without it every folder is compared.
  * Synchronous calls per folder, yielding to the event loop between folders (like `hardLinkClone`).
+ * `removeFile` (default unlinkSync) takes a file of `dst` away, before a file of that name is linked in its place.
  */
-export async function mirrorTree(src: string, dst: string, opts: { only?: Iterable<string> } = {}): Promise<MirrorResult> {
+export async function mirrorTree(
+  src: string,
+  dst: string,
+  opts: { only?: Iterable<string>; removeFile?: (path: string) => void } = {},
+): Promise<MirrorResult> {
+  const removeFile = opts.removeFile ?? unlinkSync;
   const visit = opts.only === undefined ? undefined : withAncestors(opts.only);
   const result: MirrorResult = { linked: 0, removed: 0, changedDirs: [] };
   const pending = [''];
@@ -62,6 +68,7 @@ export async function mirrorTree(src: string, dst: string, opts: { only?: Iterab
         (kind === 'dir' || (kind === 'file' && sameInode(a, b)) || (kind === 'link' && readlinkSync(a) === readlinkSync(b)));
       if (!keep) {
         if (kind === 'dir') rmSync(b, { recursive: true, force: true });
+        else if (kind === 'file') removeFile(b);
         else unlinkSync(b);
         result.removed++;
         changed = true;

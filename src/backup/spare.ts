@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../log.js';
 import { fsyncFolders, pathExists, removeTree } from './fs-durable.js';
 import { mirrorTree, type MirrorResult } from './mirror-tree.js';
+import { trashFiles } from './trash.js';
 
 // The spare tree (docs/backup-design.md, "The spare"): after an incremental backup, the folder it replaced is not
 // deleted but kept as `.ibackup-spare-<UDID>`, made a hard-link mirror of the new backup again, so the next
@@ -48,8 +49,8 @@ export function identityOf(dir: string): string {
 /**
  * After a swap: make `previous` (the tree the new backup replaced) the spare. `changed` are the folders the
  * backup changed (relative to the backup folder); only they are compared. Frees the replaced and deleted files at
- * once (their only links were in `previous`). The folders the mirroring changed are fsynced before the record is
- * written: a record that survived a power loss then vouches for folders that did too (no journal, or a file
+ * once (their only links were in `previous`), or with `trash` moves them there, up to a limit (see trash.ts). The
+ * folders the mirroring changed are fsynced before the record is written: a record that survived a power loss then vouches for folders that did too (no journal, or a file
  * system without ordered metadata, may otherwise keep the record and lose a link the next backup relies on),
  * and the next backup need not fsync the folders it leaves alone (`durable: false`, for backups made without
  * durability: no fsync, and a record that promises nothing). Never fails: a spare that cannot be made is removed.
@@ -60,13 +61,13 @@ export async function keepAsSpare(
   current: string,
   changed: Iterable<string>,
   log?: Logger,
-  opts: { durable?: boolean; syncFolder?: (dir: string) => Promise<void> } = {},
+  opts: { durable?: boolean; syncFolder?: (dir: string) => Promise<void>; trash?: string } = {},
 ): Promise<MirrorResult | undefined> {
   const durable = opts.durable ?? true;
   try {
     if (await pathExists(spare)) await removeTree(spare);
     await rename(previous, spare);
-    const r = await mirrorTree(current, spare, { only: changed });
+    const r = await mirrorTree(current, spare, { only: changed, removeFile: opts.trash === undefined ? undefined : trashFiles(opts.trash) });
     for (const name of BACKUP_MARKERS) await unlink(join(spare, name)).catch(() => undefined);
     if (durable) await fsyncFolders([...new Set(['', ...r.changedDirs])].map((rel) => join(spare, rel)), opts.syncFolder);
     const record: SpareRecord = { version: durable ? 2 : 1, of: identityOf(current), differs: [''] };

@@ -7,6 +7,7 @@ import { BackgroundWriteback } from './background-writeback.js';
 import { flushTree, fsyncDir, hardLinkClone, pathExists, removeTree, type FlushMethod, type StagedChanges } from './fs-durable.js';
 import { folderTimes } from './mirror-tree.js';
 import { keepAsSpare, stageFromSpare } from './spare.js';
+import { emptyTrash } from './trash.js';
 
 /** Where a backup of `folder` (a UDID) lives under `root`, and the helper folders of the staging design. */
 export interface BackupFolders {
@@ -19,6 +20,8 @@ export interface BackupFolders {
   previous: string;
   /** `<root>/.ibackup-spare-<UDID>`: the tree the last backup replaced, a hard-link mirror kept to start the next one. */
   spare: string;
+  /** `<root>/.ibackup-trash-<UDID>`: files the last incremental backup replaced, deleted by the next one (trash.ts). */
+  trash: string;
   /** `<root>/.ibackup-lock-<UDID>`: one backup of a UDID at a time. */
   lock: string;
 }
@@ -30,6 +33,7 @@ export function backupFolders(root: string, folder: string): BackupFolders {
     staging: join(root, `.ibackup-staging-${folder}`),
     previous: join(root, `.ibackup-previous-${folder}`),
     spare: join(root, `.ibackup-spare-${folder}`),
+    trash: join(root, `.ibackup-trash-${folder}`),
     lock: join(root, `.ibackup-lock-${folder}`),
   };
 }
@@ -142,6 +146,8 @@ export class BackupStaging {
   /** …with every folder whose mtime moved since the staging folder was ready (taken for incremental backups). */
   private readonly startTimes: Map<string, bigint> | undefined;
   private readonly writeback: BackgroundWriteback | undefined;
+  /** The trash the last backup left, being deleted while this one waits for the device (see trash.ts). */
+  private trashEmptied: Promise<void> = Promise.resolve();
 
   private constructor(
     readonly folders: BackupFolders,
@@ -218,7 +224,11 @@ export class BackupStaging {
       opts.log?.debug({ incremental, start, linked }, 'staging folder ready');
       const durable = opts.durable ?? true;
       const durability = { durable, flush: opts.flush ?? flushTree, writeback: opts.backgroundWriteback ?? durable };
-      return new BackupStaging(f, incremental, start, linked, dirty, notDurable, durability, opts.log);
+      const staging = new BackupStaging(f, incremental, start, linked, dirty, notDurable, durability, opts.log);
+      // Started once the staging folder is ready, so that it does not slow that down: the device's planning
+      // follows, while this process mostly waits.
+      staging.trashEmptied = emptyTrash(f.trash);
+      return staging;
     } catch (err) {
       await rm(f.staging, { recursive: true, force: true }).catch(() => undefined);
       heldLocks.delete(f.lock);
@@ -286,7 +296,8 @@ export class BackupStaging {
     await fsyncDir(f.root);
     this.log?.debug({ dir: f.current }, 'new backup swapped in');
     if (hadCurrent && changed) {
-      const r = await keepAsSpare(f.previous, f.spare, f.current, changed, this.log, { durable: this.durability.durable });
+      await this.trashEmptied; // (the new trash takes its place)
+      const r = await keepAsSpare(f.previous, f.spare, f.current, changed, this.log, { durable: this.durability.durable, trash: f.trash });
       this.log?.debug({ linked: r?.linked, removed: r?.removed, foldersSynced: r && r.changedDirs.length + 1, changedDirs: changed.size }, 'replaced backup kept as the spare');
     } else if (hadCurrent) await removeTree(f.previous);
     await this.release();
@@ -303,6 +314,7 @@ export class BackupStaging {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
+    await this.trashEmptied;
     await this.writeback?.stop(false);
     heldLocks.delete(this.folders.lock);
     await unlink(this.folders.lock).catch(() => undefined);

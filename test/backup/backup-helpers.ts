@@ -55,13 +55,21 @@ export function treeInodes(dir: string): Map<string, string> {
 export const BACKUP_MARKERS = ['Info.plist', 'Status.plist', 'Manifest.plist', 'Manifest.db'];
 
 /**
- * Only the backup folder remains in `root`, and at most its spare (no staging, previous or lock leftovers); a
- * spare is an exact hard-link mirror of the backup except for the marker files, plus its record.
+ * Only the backup folder remains in `root`, at most its spare (no staging, previous or lock leftovers) and at
+ * most its trash; a spare is an exact hard-link mirror of the backup except for the marker files, plus its
+ * record; the trash holds only files that nothing else links to (never a file of the backup or the spare).
  */
 export function expectRootHolds(root: string, udid: string): void {
   const names = readdirSync(root).sort();
   const spare = `.ibackup-spare-${udid}`;
-  expect(names.filter((n) => n !== spare)).toEqual([udid]);
+  const trash = `.ibackup-trash-${udid}`;
+  expect(names.filter((n) => n !== spare && n !== trash)).toEqual([udid]);
+  if (names.includes(trash)) {
+    for (const e of readdirSync(join(root, trash), { withFileTypes: true })) {
+      expect(e.isFile()).toBe(true);
+      expect(lstatSync(join(root, trash, e.name)).nlink).toBe(1);
+    }
+  }
   if (!names.includes(spare)) return;
   const want = treeInodes(join(root, udid));
   for (const m of BACKUP_MARKERS) want.delete(m);

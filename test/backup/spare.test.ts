@@ -131,6 +131,10 @@ describe('the spare', () => {
     const spare = treeInodes(f.spare);
     spare.delete('.ibackup-spare.json'); // a new file: it may reuse a freed inode number
     expect([...spare.values()]).not.toContain(`ino:${oldAb01}`);
+    // …but moved to the trash (a rename), for the next backup to delete while it waits for the device
+    const trashed = treeInodes(f.trash);
+    expect([...trashed.values()]).toContain(`ino:${oldAb01}`);
+    expect(trashed.size).toBe(3); // ab01 and Status.plist replaced, cd01 deleted
     expect(await readFile(join(f.current, 'ab', 'ab01'), 'utf8')).toBe('data ab01 v2');
     expect(existsSync(join(f.current, 'cd', 'cd01'))).toBe(false);
 
@@ -138,6 +142,7 @@ describe('the spare', () => {
     const second = await BackupStaging.prepare({ root, folder: UDID, durable: false });
     expect(second.start).toBe('spare');
     expect(second.linkedFiles).toBe(BACKUP_MARKERS.length); // only the markers were missing
+    // (the trash is being emptied meanwhile; discard below waits for it)
     expect(existsSync(f.spare)).toBe(false);
     expect(treeInodes(second.dir)).toEqual(treeInodes(f.current));
     expect(await folderSnapshot(f.current)).toEqual(backup); // making the staging folder changed nothing
@@ -203,12 +208,14 @@ describe('the spare', () => {
     expect(await readdir(root)).toEqual([UDID]);
   });
 
-  it('deleting a backup deletes its spare too (it holds links to the same files)', async () => {
+  it('deleting a backup deletes its spare and its trash too (they hold its files and its old files)', async () => {
     const f = backupFolders(root, UDID);
     await completeBackup(f.current, 'v1');
     const first = await BackupStaging.prepare({ root, folder: UDID, durable: false });
+    await replaceFile(first, 'ab/ab01', 'data ab01 v2');
     await first.commit();
     expect(existsSync(f.spare)).toBe(true);
+    expect(existsSync(f.trash)).toBe(true); // the replaced ab01
     await deleteBackup(f.current);
     expect(await readdir(root)).toEqual([]);
   });
