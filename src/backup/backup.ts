@@ -24,6 +24,7 @@ import { operationEvents } from './operation-events.js';
 import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
 import { bounded } from './bounded.js';
+import { sideBySide } from './side-by-side.js';
 import { watchSyncNotifications } from './sync-notifications.js';
 
 export interface BackupOptions {
@@ -130,26 +131,42 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     stagingReady.catch(() => undefined); // awaited below and in cleanup
 
     phase('connecting');
-    const willEncrypt = (await device.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false)) === true;
+    const dev = device;
+    // Independent steps run side by side: each waits on the device over its own connection (the lockdown
+    // requests among them are still sent one at a time). What a step opened is recorded at once for cleanup().
+    const [willEncryptValue, afcClient, mb2Client] = await sideBySide(signal, [
+      (s) => dev.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', s).catch(() => false),
+      async (s) => (afc = new AfcClient(await dev.startService(AFC_SERVICE, { signal: s }))),
+      async (s) => (mb2 = new MobileBackup2Client((await dev.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal: s })).stream)),
+      async (s) => {
+        np = new NotificationProxyClient(await dev.startService(NOTIFICATION_PROXY_SERVICE, { signal: s }));
+        await watchSyncNotifications(np, 'backup', { cancel: internal, emit, log });
+      },
+    ]);
+    const willEncrypt = willEncryptValue === true;
 
-    np = new NotificationProxyClient(await device.startService(NOTIFICATION_PROXY_SERVICE, { signal }));
-    await watchSyncNotifications(np, 'backup', { cancel: internal, emit, log });
-
-    afc = new AfcClient(await device.startService(AFC_SERVICE, { signal }));
-    const mb2Conn = await device.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal });
-    mb2 = new MobileBackup2Client(mb2Conn.stream);
-    const protocolVersion = await mb2.handshake(signal);
-    log.debug({ protocolVersion }, 'mobilebackup2 session ready');
-
-    syncLock = await SyncLock.acquire(device, afc, {
-      signal,
-      timeoutMs: options.syncLockTimeoutMs,
-      onWaiting: () => phase('waiting-for-sync-lock'),
-      log,
-    });
-
+    // The device information is read while the mobilebackup2 handshake and the sync lock wait on the device, and
+    // read again if another host held the lock (it may have changed the device meanwhile).
     phase('collecting-info');
-    const sources = await collectInfoSources(device, afc, { signal, log });
+    let lockWasHeld = false;
+    const [protocolVersion, , firstSources] = await sideBySide(signal, [
+      (s) => mb2Client.handshake(s),
+      async (s) => {
+        syncLock = await SyncLock.acquire(dev, afcClient, {
+          signal: s,
+          timeoutMs: options.syncLockTimeoutMs,
+          onWaiting: () => {
+            lockWasHeld = true;
+            phase('waiting-for-sync-lock');
+          },
+          log,
+        });
+      },
+      (s) => collectInfoSources(dev, afcClient, { signal: s, log }),
+    ]);
+    log.debug({ protocolVersion }, 'mobilebackup2 session ready');
+    if (lockWasHeld) phase('collecting-info');
+    const sources = lockWasHeld ? await collectInfoSources(dev, afcClient, { signal, log }) : firstSources;
     const missing = missingLockdownKeys(sources.lockdown);
     if (missing.length > 0) {
       throw new IBackupError('DEVICE_INFO_INCOMPLETE', `The device did not report ${missing.join(', ')}; Info.plist cannot be written.`, {
@@ -172,7 +189,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 
     phase('backing-up');
     if (wantFull) log.info('full backup');
-    await mb2.sendRequest(
+    await mb2Client.sendRequest(
       'Backup',
       { targetIdentifier: udid, sourceIdentifier: folder, options: options.full ? { ForceFullBackup: true } : undefined },
       signal,
@@ -198,7 +215,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       },
     };
     const smallFileWorker = new StagedWriteWorker();
-    const end = await mb2
+    const end = await mb2Client
       .runLoop({
         paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
         volumePath: root,

@@ -4,6 +4,7 @@ import type { DeviceHandle } from '../lockdown/device.js';
 import type { AfcClient } from '../services/afc/index.js';
 import { browseApplications, INSTALLATION_PROXY_SERVICE } from '../services/installation-proxy/index.js';
 import { fetchAppIcons } from './app-icons.js';
+import { sideBySide } from './side-by-side.js';
 import { appsWithMetadata, IBOOKS_DATA_PATH, ITUNES_FILES, type InfoPlistSources } from './info-plist.js';
 
 /** Read a small AFC file if it exists and is not empty; undefined otherwise (never throws). */
@@ -17,6 +18,26 @@ async function readIfPresent(afc: AfcClient, path: string, signal?: AbortSignal)
   }
 }
 
+/** The user apps installation_proxy lists (none when the device refuses the service: Info.plist then lists no apps). */
+async function userApps(device: DeviceHandle, signal: AbortSignal, log: Logger | undefined): Promise<PlistDict[]> {
+  try {
+    const conn = await device.startService(INSTALLATION_PROXY_SERVICE, { signal });
+    try {
+      return await browseApplications(conn, {
+        applicationType: 'User',
+        returnAttributes: ['CFBundleIdentifier', 'ApplicationSINF', 'iTunesMetadata'],
+        signal,
+      });
+    } finally {
+      await conn.close().catch(() => undefined);
+    }
+  } catch (err) {
+    signal.throwIfAborted();
+    log?.info({ err: (err as Error).message }, 'no app list from installation_proxy; Info.plist lists no apps');
+    return [];
+  }
+}
+
 /**
  * Everything Info.plist is built from: lockdown values, the user-app list from installation_proxy (optional — a
  * device may refuse the service) and the iTunes/iBooks files over AFC.
@@ -26,38 +47,34 @@ export async function collectInfoSources(
   afc: AfcClient,
   opts: { signal?: AbortSignal; log?: Logger } = {},
 ): Promise<InfoPlistSources> {
-  const { signal, log } = opts;
-  const all = await device.lockdown.getValue(undefined, undefined, signal);
+  const { log } = opts;
+  // Three independent reads side by side, each over its own connection: lockdown values; the app list, then
+  // the apps' icons; the iTunes and iBooks files over AFC.
+  const [values, fromApps, files] = await sideBySide(opts.signal, [
+    async (signal) => {
+      const all = await device.lockdown.getValue(undefined, undefined, signal);
+      const itunesSettings = await device.lockdown.getValue('com.apple.iTunes', undefined, signal).catch(() => undefined);
+      const minItunes = await device.lockdown.getValue('com.apple.mobile.iTunes', 'MinITunesVersion', signal).catch(() => undefined);
+      return { all, itunesSettings, minItunes };
+    },
+    async (signal) => {
+      const apps = await userApps(device, signal, log);
+      return { apps, icons: await fetchAppIcons(device, appsWithMetadata(apps), { signal, log }) };
+    },
+    async (signal) => {
+      const itunesFiles: Record<string, Uint8Array> = {};
+      for (const name of ITUNES_FILES) {
+        const data = await readIfPresent(afc, `/iTunes_Control/iTunes/${name}`, signal);
+        if (data) itunesFiles[name] = data;
+      }
+      return { itunesFiles, ibooksData: await readIfPresent(afc, IBOOKS_DATA_PATH, signal) };
+    },
+  ]);
+  const { all, itunesSettings, minItunes } = values;
+  const { apps, icons } = fromApps;
+  const { itunesFiles, ibooksData } = files;
   const lockdown: PlistDict = isPlistDict(all) ? all : {};
-  const itunesSettings = await device.lockdown.getValue('com.apple.iTunes', undefined, signal).catch(() => undefined);
-  const minItunes = await device.lockdown.getValue('com.apple.mobile.iTunes', 'MinITunesVersion', signal).catch(() => undefined);
-
-  let apps: PlistDict[] = [];
-  try {
-    const conn = await device.startService(INSTALLATION_PROXY_SERVICE, { signal });
-    try {
-      apps = await browseApplications(conn, {
-        applicationType: 'User',
-        returnAttributes: ['CFBundleIdentifier', 'ApplicationSINF', 'iTunesMetadata'],
-        signal,
-      });
-    } finally {
-      await conn.close().catch(() => undefined);
-    }
-  } catch (err) {
-    signal?.throwIfAborted();
-    log?.info({ err: (err as Error).message }, 'no app list from installation_proxy; Info.plist lists no apps');
-  }
-
-  const icons = await fetchAppIcons(device, appsWithMetadata(apps), { signal, log });
-
-  const itunesFiles: Record<string, Uint8Array> = {};
-  for (const name of ITUNES_FILES) {
-    const data = await readIfPresent(afc, `/iTunes_Control/iTunes/${name}`, signal);
-    if (data) itunesFiles[name] = data;
-  }
-  const ibooksData = await readIfPresent(afc, IBOOKS_DATA_PATH, signal);
-  signal?.throwIfAborted();
+  opts.signal?.throwIfAborted();
   return {
     udid: device.udid,
     lockdown,

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AfcFileMode, AfcLockOp } from '../../protocols/index.js';
+import { AfcFileMode, AfcLockOp, decodePlist, type PlistDict } from '../../protocols/index.js';
 import { backup, type BackupEvent } from '../../src/backup/index.js';
 import { SYNC_LOCK_PATH } from '../../src/backup/sync-lock.js';
 import { connect } from '../../src/lockdown/device.js';
@@ -52,12 +52,25 @@ describe('the device sync lock', () => {
     expect(await readdir(root)).toEqual([]);
   });
 
-  it('goes ahead as soon as the other host releases it', async () => {
+  it('goes ahead as soon as the other host releases it, with the device information read after that', async () => {
+    const device = sim.devices[0]!;
+    const name = device.getValue('', 'DeviceName');
     const other = await holdSyncLock();
-    setTimeout(() => void other.release(), 600);
-    const result = await backup({ dir: root, muxAddress: sim.address, fsync: false, syncLockTimeoutMs: 10_000 });
-    expect(result.full).toBe(true);
-    await expectBackupOf(root, sim.devices[0]!.udid, sim.device().fs);
+    // The other host renames the device while it holds the lock: the backup, which read the information while
+    // waiting for the lock, must read it again.
+    setTimeout(() => {
+      device.setValue('', 'DeviceName', 'Renamed while locked');
+      void other.release();
+    }, 600);
+    try {
+      const result = await backup({ dir: root, muxAddress: sim.address, fsync: false, syncLockTimeoutMs: 10_000 });
+      expect(result.full).toBe(true);
+      await expectBackupOf(root, device.udid, sim.device().fs);
+      const info = decodePlist(await readFile(join(root, device.udid, 'Info.plist'))) as PlistDict;
+      expect(info['Device Name']).toBe('Renamed while locked');
+    } finally {
+      device.setValue('', 'DeviceName', name);
+    }
   });
 
   it('a syncCancelRequest from the device stops the backup with CANCELLED_BY_DEVICE and keeps the previous backup', async () => {
