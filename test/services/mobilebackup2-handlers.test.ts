@@ -269,9 +269,23 @@ describe('file-system requests', () => {
     expect((await pair.device.receiveStatus()).code).toBe(0);
     expect(await readdir(join(stage, 'ab'))).toEqual(['new']);
     expect(await readFile(join(stage, 'Manifest.db'), 'utf8')).toBe('db');
-    pair.device.send(dlMoveItems({ [`${UDID}/missing`]: `${UDID}/x` }));
+    pair.device.send(dlMoveItems({ [`${UDID}/missing`]: `${UDID}/Manifest.db` }));
     const failed = await pair.device.receiveStatus();
     expect(failed).toMatchObject({ code: -6, status1: 'No such file or directory' });
+    expect(await readFile(join(stage, 'Manifest.db'), 'utf8')).toBe('db'); // a failed move removes nothing
+    // every kind of destination is replaced: a file by a folder, a folder by a file, and two names of one file
+    await writeFile(join(stage, 'f'), 'file');
+    await mkdir(join(stage, 'Snapshot/d'), { recursive: true });
+    await writeFile(join(stage, 'Snapshot/d/x'), 'x');
+    await writeFile(join(stage, 'g'), 'g');
+    await link(join(stage, 'g'), join(stage, 'g2'));
+    pair.device.send(dlMoveItems({ [`${UDID}/Snapshot/d`]: `${UDID}/f`, [`${UDID}/Manifest.db`]: `${UDID}/ab`, [`${UDID}/g2`]: `${UDID}/g` }));
+    expect((await pair.device.receiveStatus()).code).toBe(0);
+    expect(await readdir(join(stage, 'f'))).toEqual(['x']);
+    expect(await readFile(join(stage, 'ab'), 'utf8')).toBe('db');
+    expect(await readFile(join(stage, 'g'), 'utf8')).toBe('g');
+    expect(existsSync(join(stage, 'g2'))).toBe(false);
+    expect(existsSync(join(stage, 'Manifest.db'))).toBe(false);
     pair.device.send(dlRemoveItems([`${UDID}/Snapshot`, `${UDID}/not-there`], 97));
     expect((await pair.device.receiveStatus()).code).toBe(0);
     expect(existsSync(join(stage, 'Snapshot'))).toBe(false);

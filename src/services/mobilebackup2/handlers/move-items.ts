@@ -1,3 +1,4 @@
+import { lstatSync, renameSync, unlinkSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { isPlistDict, plistNumber, type DLMessage } from '../../../../protocols/index.js';
@@ -25,8 +26,7 @@ export async function MoveItems(msg: DLMessage, ctx: Mb2HostContext): Promise<Ha
   ctx.paths.forget();
   for (const [from, to] of pairs) {
     try {
-      await rm(to, { recursive: true, force: true });
-      await rename(from, to);
+      await moveOnto(from, to);
       ctx.touchedDir?.(dirname(from));
       ctx.touchedDir?.(dirname(to));
     } catch (err) {
@@ -37,6 +37,25 @@ export async function MoveItems(msg: DLMessage, ctx: Mb2HostContext): Promise<Ha
   }
   await sendStatus(ctx, 0, undefined, {});
   return CONTINUE;
+}
+
+/**
+ * Rename `from` onto `to`, removing whatever is at `to` first. A rename replaces a file (or an empty folder) by
+ * itself, atomically, so it is tried first, synchronously (one system call; the device waits for the answer);
+ * only when something else is in the way (a folder with entries, or another kind) is `to` removed.
+ */
+async function moveOnto(from: string, to: string): Promise<void> {
+  try {
+    renameSync(from, to);
+    // Two names of one file (hard links): rename(2) succeeds and leaves both. The move must still end with one.
+    if (lstatSync(from, { throwIfNoEntry: false }) !== undefined) unlinkSync(from);
+    return;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
+  }
+  await rm(to, { recursive: true, force: true });
+  await rename(from, to);
 }
 
 /** The older name of the same request. */
