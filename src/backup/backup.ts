@@ -4,16 +4,15 @@ import { decodePlist, encodePlist, isPlistDict, type PlistDict } from '../../pro
 import { CodedError, IBackupError } from '../errors.js';
 import { layerLogger, type Logger } from '../log.js';
 import { connect, type DeviceHandle } from '../lockdown/device.js';
-import { AFC_SERVICE, AfcClient } from '../services/afc/index.js';
+import type { AfcClient } from '../services/afc/index.js';
 import {
   AtomicFileWriter,
   freeDiskSpace,
   MobileBackup2Client,
-  MOBILEBACKUP2_SERVICE,
   StagedWriteWorker,
   type Mb2LoopObserver,
 } from '../services/mobilebackup2/index.js';
-import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient } from '../services/notification-proxy/index.js';
+import type { NotificationProxyClient } from '../services/notification-proxy/index.js';
 import { ConfinedPathResolver, deviceSegments } from './confine.js';
 import { collectInfoSources } from './device-info.js';
 import type { BackupEvent, BackupPhase, BackupResult } from './events.js';
@@ -25,7 +24,7 @@ import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
 import { bounded } from './bounded.js';
 import { sideBySide } from './side-by-side.js';
-import { watchSyncNotifications } from './sync-notifications.js';
+import { startSyncServices } from './sync-services.js';
 
 export interface BackupOptions {
   /** Device UDID; default: the only/first USB device. Ignored when `device` is given. */
@@ -132,18 +131,12 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 
     phase('connecting');
     const dev = device;
-    // Independent steps run side by side: each waits on the device over its own connection (the lockdown
-    // requests among them are still sent one at a time). What a step opened is recorded at once for cleanup().
-    const [willEncryptValue, afcClient, mb2Client] = await sideBySide(signal, [
-      (s) => dev.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', s).catch(() => false),
-      async (s) => (afc = new AfcClient(await dev.startService(AFC_SERVICE, { signal: s }))),
-      async (s) => (mb2 = new MobileBackup2Client((await dev.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal: s })).stream)),
-      async (s) => {
-        np = new NotificationProxyClient(await dev.startService(NOTIFICATION_PROXY_SERVICE, { signal: s }));
-        await watchSyncNotifications(np, 'backup', { cancel: internal, emit, log });
-      },
-    ]);
-    const willEncrypt = willEncryptValue === true;
+    // Side by side with the services (lockdown answers one request at a time, in order).
+    const willEncryptValue = dev.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false);
+    const services = await startSyncServices(dev, 'backup', { signal, cancel: internal, emit, log });
+    ({ np, afc, mb2 } = services);
+    const { afc: afcClient, mb2: mb2Client } = services;
+    const willEncrypt = (await willEncryptValue) === true;
 
     // The device information is read while the mobilebackup2 handshake and the sync lock wait on the device, and
     // read again if another host held the lock (it may have changed the device meanwhile).

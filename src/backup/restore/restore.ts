@@ -2,16 +2,16 @@ import { CodedError, IBackupError } from '../../errors.js';
 import { layerLogger, type Logger } from '../../log.js';
 import { connect, Device, type DeviceHandle } from '../../lockdown/device.js';
 import { findDevice, muxFor } from '../../lockdown/open.js';
-import { AFC_SERVICE, AfcClient } from '../../services/afc/index.js';
+import type { AfcClient } from '../../services/afc/index.js';
 import {
   MobileBackup2Client,
-  MOBILEBACKUP2_SERVICE,
   runDeviceLinkLoop,
   type Mb2LoopObserver,
 } from '../../services/mobilebackup2/index.js';
-import { NOTIFICATION_PROXY_SERVICE, NotificationProxyClient } from '../../services/notification-proxy/index.js';
+import type { NotificationProxyClient } from '../../services/notification-proxy/index.js';
 import type { MuxListener } from '../../transport/index.js';
-import { watchSyncNotifications } from '../sync-notifications.js';
+import { sideBySide } from '../side-by-side.js';
+import { startSyncServices } from '../sync-services.js';
 import { defaultBackupRoot } from '../offline/backup-root.js';
 import { operationEvents } from '../operation-events.js';
 import { SyncLock } from '../sync-lock.js';
@@ -79,19 +79,24 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     phase('connecting');
     device ??= await connect(udid, { muxAddress: options.muxAddress, signal });
     const targetUdid = device.udid;
-    np = new NotificationProxyClient(await device.startService(NOTIFICATION_PROXY_SERVICE, { signal }));
-    await watchSyncNotifications(np, 'restore', { cancel: internal, emit, log });
-    afc = new AfcClient(await device.startService(AFC_SERVICE, { signal }));
-    mb2 = new MobileBackup2Client((await device.startService(MOBILEBACKUP2_SERVICE, { escrow: true, signal })).stream);
-    const protocolVersion = await mb2.handshake(signal);
+    const dev = device;
+    const services = await startSyncServices(dev, 'restore', { signal, cancel: internal, emit, log });
+    ({ np, afc, mb2 } = services);
+    const { afc: afcClient, mb2: mb2Client } = services;
 
-    // 3. The sync lock.
-    syncLock = await SyncLock.acquire(device, afc, {
-      signal,
-      timeoutMs: options.syncLockTimeoutMs,
-      onWaiting: () => phase('waiting-for-sync-lock'),
-      log,
-    });
+    // 3. The mobilebackup2 handshake and the sync lock, side by side (each waits on the device over its own
+    //    connection).
+    const [protocolVersion] = await sideBySide(signal, [
+      (s) => mb2Client.handshake(s),
+      async (s) => {
+        syncLock = await SyncLock.acquire(dev, afcClient, {
+          signal: s,
+          timeoutMs: options.syncLockTimeoutMs,
+          onWaiting: () => phase('waiting-for-sync-lock'),
+          log,
+        });
+      },
+    ]);
 
     // 4. The apps to reinstall.
     let applications: number | undefined;
@@ -99,7 +104,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
       if (checked.applications) {
         phase('preparing-device');
         appsWritten = true; // from here on, a failure removes it
-        await writeRestoreApplications(afc, checked.applications, signal);
+        await writeRestoreApplications(afcClient, checked.applications, signal);
         applications = Object.keys(checked.applications).length;
         emit({ type: 'applications-written', path: RESTORE_APPLICATIONS_PATH, applications });
       } else {
@@ -111,7 +116,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     phase('restoring');
     const requestOptions = restoreRequestOptions(options);
     log.info({ target: targetUdid, source: checked.sourceUdid, options: redactedRequestOptions(requestOptions) }, 'Restore request');
-    await mb2.sendRequest('Restore', { targetIdentifier: targetUdid, sourceIdentifier: checked.sourceUdid, options: requestOptions }, signal);
+    await mb2Client.sendRequest('Restore', { targetIdentifier: targetUdid, sourceIdentifier: checked.sourceUdid, options: requestOptions }, signal);
     const observer: Mb2LoopObserver = {
       deviceProgress: (p) => {
         tracker.devicePercent(p);
@@ -126,7 +131,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     };
     const end = await runDeviceLinkLoop(
       {
-        dl: mb2.dl,
+        dl: mb2Client.dl,
         paths: new ReadOnlyPathResolver(checked.path, checked.sourceUdid),
         volumePath: checked.path,
         observer,
