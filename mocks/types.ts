@@ -49,7 +49,7 @@ export interface SimFileSystem {
    * `entry.size` bytes: nothing is written to disk, and the content is served as fast as the dataset's own.
    * Mutations use it, so the files an incremental backup sends are read the same way as in a full one.
    */
-  putGenerated?(entry: SimFileEntry, content: { seed: number; key: string }): Promise<void>;
+  putGenerated(entry: SimFileEntry, content: { seed: number; key: string }): Promise<void>;
   remove(domain: string, relativePath: string): Promise<void>;
   /** Delete everything (a wiped device). */
   wipe(): Promise<void>;

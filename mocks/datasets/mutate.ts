@@ -1,8 +1,7 @@
 // Deterministic changes to a simulated file system, for incremental backup tests and benchmarks. New and changed
-// files get generated content (putGenerated where the file system has it: recorded, not written, and read back as
-// fast as the dataset's own files), removals go through remove().
+// files get generated content (putGenerated: recorded, not written, and read back as fast as the dataset's own
+// files), removals go through remove().
 import type { SimFileEntry, SimFileSystem } from '../types.js';
-import { openGenerated, type GeneratedContent } from '../fs/generated-content.js';
 import { SeededRandom } from './rng.js';
 
 export interface MutationOptions {
@@ -33,11 +32,6 @@ function take(rng: SeededRandom, pool: SimFileEntry[], n: number): SimFileEntry[
   return out;
 }
 
-/** A file of generated content: recorded as such where the file system can, else streamed into it. */
-function putGenerated(fs: SimFileSystem, entry: SimFileEntry, content: GeneratedContent): Promise<void> {
-  return fs.putGenerated ? fs.putGenerated(entry, content) : fs.put(entry, openGenerated(content, entry.size));
-}
-
 export async function mutate(fs: SimFileSystem, opts: MutationOptions): Promise<MutationResult> {
   const rng = new SeededRandom(opts.seed ^ 0x5eed);
   const all = fs.entries();
@@ -52,7 +46,7 @@ export async function mutate(fs: SimFileSystem, opts: MutationOptions): Promise<
   for (const e of take(rng, files, opts.modify ?? 0)) {
     const size = Math.max(1, e.size + rng.int(-512, 4096));
     const next: SimFileEntry = { ...e, size, mtime: now, ctime: now };
-    await putGenerated(fs, next, { seed: opts.seed, key: `modified:${e.domain}/${e.relativePath}` });
+    await fs.putGenerated(next, { seed: opts.seed, key: `modified:${e.domain}/${e.relativePath}` });
     modified.push(fs.get(e.domain, e.relativePath) as SimFileEntry);
   }
 
@@ -69,7 +63,7 @@ export async function mutate(fs: SimFileSystem, opts: MutationOptions): Promise<
     const relativePath = `${dir}/added-${String(i).padStart(4, '0')}.bin`;
     const size = rng.int(1, 64 * 1024);
     const entry: SimFileEntry = { domain, relativePath, type: 'file', mode: 0o644, size, mtime: now, ctime: now, birth: now, uid: 501, gid: 501, inode: inode++, protectionClass: 3 };
-    await putGenerated(fs, entry, { seed: opts.seed, key: `added:${relativePath}` });
+    await fs.putGenerated(entry, { seed: opts.seed, key: `added:${relativePath}` });
     added.push(fs.get(domain, relativePath) as SimFileEntry);
   }
   return { added, modified, removed };

@@ -161,7 +161,7 @@ describe('SimFileSystem operations', () => {
     const stored = storedFiles();
     await fs.put(fileEntry('Documents/x.bin', 0), Readable.from([Buffer.from('stored bytes')]));
     expect(storedFiles()).toBe(stored + 1);
-    await fs.putGenerated?.(fileEntry('Documents/x.bin', 100_000), { seed: 3, key: 'k' });
+    await fs.putGenerated(fileEntry('Documents/x.bin', 100_000), { seed: 3, key: 'k' });
     expect(storedFiles()).toBe(stored); // the replaced bytes are gone
     const e = fs.get('HomeDomain', 'Documents/x.bin') as SimFileEntry;
     expect(e.size).toBe(100_000);
@@ -173,7 +173,7 @@ describe('SimFileSystem operations', () => {
     expect(viaChunks.equals(viaStream)).toBe(true);
     const id = fs.contentId?.('HomeDomain', 'Documents/x.bin');
 
-    await fs.putGenerated?.(fileEntry('Documents/y.bin', 100_000), { seed: 3, key: 'other' });
+    await fs.putGenerated(fileEntry('Documents/y.bin', 100_000), { seed: 3, key: 'other' });
     const y = fs.get('HomeDomain', 'Documents/y.bin') as SimFileEntry;
     expect(sha1(await readAll(fs, y))).not.toBe(sha1(viaStream));
     expect(fs.contentId?.('HomeDomain', 'Documents/y.bin')).not.toBe(id);
@@ -182,7 +182,7 @@ describe('SimFileSystem operations', () => {
     const e2 = again.get('HomeDomain', 'Documents/x.bin') as SimFileEntry;
     expect(sha1(await readAll(again, e2))).toBe(sha1(viaStream));
     expect(again.contentId?.('HomeDomain', 'Documents/x.bin')).toBe(id);
-    await expect(fs.putGenerated?.({ ...fileEntry('Documents/d', 0), type: 'dir' }, { seed: 1, key: 'd' })).rejects.toMatchObject({ code: 'SIM_FS_WRITE' });
+    await expect(fs.putGenerated({ ...fileEntry('Documents/d', 0), type: 'dir' }, { seed: 1, key: 'd' })).rejects.toMatchObject({ code: 'SIM_FS_WRITE' });
   });
 
   it('mutate adds, modifies and removes files deterministically and reports what changed', async () => {
