@@ -47,15 +47,15 @@ export async function MoveItems(msg: DLMessage, ctx: Mb2HostContext): Promise<Ha
 async function moveOnto(from: string, to: string): Promise<void> {
   try {
     renameSync(from, to);
-    // Two names of one file (hard links): rename(2) succeeds and leaves both. The move must still end with one.
-    if (lstatSync(from, { throwIfNoEntry: false }) !== undefined) unlinkSync(from);
-    return;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTDIR') throw err;
+    await rm(to, { recursive: true, force: true });
+    await rename(from, to);
+    return;
   }
-  await rm(to, { recursive: true, force: true });
-  await rename(from, to);
+  // Two names of one file (hard links): rename(2) succeeds and leaves both. The move must still end with one.
+  if (lstatSync(from, { throwIfNoEntry: false }) !== undefined) unlinkSync(from);
 }
 
 /** The older name of the same request. */
