@@ -1,9 +1,9 @@
 /**
  * Run independent steps at the same time (say, a service handshake and the sync lock, each waiting on the device
  * over its own connection). Each step gets a signal that is aborted when `signal` is, or as soon as another step
- * fails (none starts when `signal` is already aborted). Resolves once every step has ended — nothing is left running — with their values in order; rejects
- * with the first failure. A step that must be undone when another fails records what it got (the caller's
- * cleanup then undoes it), as a step run alone would.
+ * fails (none starts when `signal` is already aborted). Resolves once every step has ended — nothing is left
+ * running — with their values in order; rejects with the first failure. A step that must be undone when another
+ * fails records what it got (the caller's cleanup then undoes it), as a step run alone would.
  */
 export async function sideBySide<T extends readonly unknown[]>(
   signal: AbortSignal | undefined,

@@ -50,9 +50,10 @@ export function identityOf(dir: string): string {
  * After a swap: make `previous` (the tree the new backup replaced) the spare. `changed` are the folders the
  * backup changed (relative to the backup folder); only they are compared. Frees the replaced and deleted files at
  * once (their only links were in `previous`), or with `trash` moves them there, up to a limit (see trash.ts). The
- * folders the mirroring changed are fsynced before the record is written: a record that survived a power loss then vouches for folders that did too (no journal, or a file
- * system without ordered metadata, may otherwise keep the record and lose a link the next backup relies on),
- * and the next backup need not fsync the folders it leaves alone (`durable: false`, for backups made without
+ * folders the mirroring changed are fsynced before the record is written: a record that survived a power loss
+ * then vouches for folders that did too (no journal, or a file system without ordered metadata, may otherwise
+ * keep the record and lose a link the next backup relies on), and the next backup need not fsync the folders it
+ * leaves alone (`durable: false`, for backups made without
  * durability: no fsync, and a record that promises nothing). Never fails: a spare that cannot be made is removed.
  */
 export async function keepAsSpare(
