@@ -4,15 +4,12 @@ import { decodePlist, encodePlist, isPlistDict, type PlistDict } from '../../pro
 import { CodedError, IBackupError } from '../errors.js';
 import { layerLogger, type Logger } from '../log.js';
 import { connect, type DeviceHandle } from '../lockdown/device.js';
-import type { AfcClient } from '../services/afc/index.js';
 import {
   AtomicFileWriter,
   freeDiskSpace,
-  MobileBackup2Client,
   StagedWriteWorker,
   type Mb2LoopObserver,
 } from '../services/mobilebackup2/index.js';
-import type { NotificationProxyClient } from '../services/notification-proxy/index.js';
 import { ConfinedPathResolver, deviceSegments } from './confine.js';
 import { collectInfoSources } from './device-info.js';
 import type { BackupEvent, BackupPhase, BackupResult } from './events.js';
@@ -24,7 +21,7 @@ import { BackupStaging } from './staging.js';
 import { SyncLock } from './sync-lock.js';
 import { bounded } from './bounded.js';
 import { sideBySide } from './side-by-side.js';
-import { startSyncServices } from './sync-services.js';
+import { closeSyncServices, startSyncServices, type SyncServices } from './sync-services.js';
 
 export interface BackupOptions {
   /** Device UDID; default: the only/first USB device. Ignored when `device` is given. */
@@ -96,9 +93,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   let device: DeviceHandle | undefined = options.device;
   const ownsDevice = !device;
   let staging: BackupStaging | undefined;
-  let np: NotificationProxyClient | undefined;
-  let afc: AfcClient | undefined;
-  let mb2: MobileBackup2Client | undefined;
+  let services: SyncServices | undefined;
   let syncLock: SyncLock | undefined;
   let committed = false;
   let stagingReady: Promise<BackupStaging> | undefined;
@@ -133,9 +128,8 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     const dev = device;
     // Side by side with the services (lockdown answers one request at a time, in order).
     const willEncryptValue = dev.lockdown.getValue('com.apple.mobile.backup', 'WillEncrypt', signal).catch(() => false);
-    const services = await startSyncServices(dev, 'backup', { signal, cancel: internal, emit, log });
-    ({ np, afc, mb2 } = services);
-    const { afc: afcClient, mb2: mb2Client } = services;
+    services = await startSyncServices(dev, 'backup', { signal, cancel: internal, emit, log });
+    const { afc, mb2 } = services;
     const willEncrypt = (await willEncryptValue) === true;
 
     // The device information is read while the mobilebackup2 handshake and the sync lock wait on the device, and
@@ -143,9 +137,9 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
     phase('collecting-info');
     let lockWasHeld = false;
     const [protocolVersion, , firstSources] = await sideBySide(signal, [
-      (s) => mb2Client.handshake(s),
+      (s) => mb2.handshake(s),
       async (s) => {
-        syncLock = await SyncLock.acquire(dev, afcClient, {
+        syncLock = await SyncLock.acquire(dev, afc, {
           signal: s,
           timeoutMs: options.syncLockTimeoutMs,
           onWaiting: () => {
@@ -155,11 +149,11 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
           log,
         });
       },
-      (s) => collectInfoSources(dev, afcClient, { signal: s, log }),
+      (s) => collectInfoSources(dev, afc, { signal: s, log }),
     ]);
     log.debug({ protocolVersion }, 'mobilebackup2 session ready');
     if (lockWasHeld) phase('collecting-info');
-    const sources = lockWasHeld ? await collectInfoSources(dev, afcClient, { signal, log }) : firstSources;
+    const sources = lockWasHeld ? await collectInfoSources(dev, afc, { signal, log }) : firstSources;
     const missing = missingLockdownKeys(sources.lockdown);
     if (missing.length > 0) {
       throw new IBackupError('DEVICE_INFO_INCOMPLETE', `The device did not report ${missing.join(', ')}; Info.plist cannot be written.`, {
@@ -182,7 +176,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
 
     phase('backing-up');
     if (wantFull) log.info('full backup');
-    await mb2Client.sendRequest(
+    await mb2.sendRequest(
       'Backup',
       { targetIdentifier: udid, sourceIdentifier: folder, options: options.full ? { ForceFullBackup: true } : undefined },
       signal,
@@ -208,7 +202,7 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
       },
     };
     const smallFileWorker = new StagedWriteWorker();
-    const end = await mb2Client
+    const end = await mb2
       .runLoop({
         paths: new ConfinedPathResolver(staging.dir, folder === udid ? [folder] : [folder, udid]),
         volumePath: root,
@@ -271,11 +265,11 @@ export async function backup(options: BackupOptions = {}): Promise<BackupResult>
   }
 
   async function cleanup(l: Logger): Promise<void> {
-    const reason = committed ? undefined : 'cancelled';
-    if (mb2) await bounded(() => mb2!.close(reason), 3000);
-    if (syncLock) await bounded(() => syncLock!.release(), 5000);
-    if (afc) await bounded(() => afc!.disconnect(), 2000);
-    if (np) await bounded(() => np!.close(), 3000);
+    const lock = syncLock;
+    // mobilebackup2 is closed first, so the device has stopped its side before the lock is released (over AFC).
+    await closeSyncServices(services ?? {}, committed ? undefined : 'cancelled', async () => {
+      if (lock) await bounded(() => lock.release(), 5000);
+    });
     if (ownsDevice && device) await bounded(() => device!.close(), 3000);
     await stagingReady?.catch(() => undefined); // (sets staging when it got ready after a failure elsewhere)
     if (staging && !committed) {

@@ -43,13 +43,25 @@ export async function startSyncServices(
       },
     ]);
   } catch (err) {
-    const [n, a, m] = [np, afc, mb2];
-    await Promise.all([
-      m && bounded(() => m.close('cancelled'), 3000),
-      a && bounded(() => a.disconnect(), 2000),
-      n && bounded(() => n.close(), 3000),
-    ]);
+    await closeSyncServices({ np, afc, mb2 }, 'cancelled');
     throw err;
   }
   return { np: np!, afc: afc!, mb2: mb2! };
+}
+
+/**
+ * Close the services (those given), each step bounded and none throwing: mobilebackup2 first, told `reason`
+ * ('cancelled' when the operation did not finish), then `between` (a step of the caller's that still needs AFC,
+ * such as releasing the sync lock), then AFC and notification_proxy.
+ */
+export async function closeSyncServices(
+  services: Partial<SyncServices>,
+  reason: 'cancelled' | undefined,
+  between?: () => Promise<unknown>,
+): Promise<void> {
+  const { np, afc, mb2 } = services;
+  if (mb2) await bounded(() => mb2.close(reason), 3000);
+  if (between) await between();
+  if (afc) await bounded(() => afc.disconnect(), 2000);
+  if (np) await bounded(() => np.close(), 3000);
 }

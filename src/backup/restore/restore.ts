@@ -2,16 +2,10 @@ import { CodedError, IBackupError } from '../../errors.js';
 import { layerLogger, type Logger } from '../../log.js';
 import { connect, Device, type DeviceHandle } from '../../lockdown/device.js';
 import { findDevice, muxFor } from '../../lockdown/open.js';
-import type { AfcClient } from '../../services/afc/index.js';
-import {
-  MobileBackup2Client,
-  runDeviceLinkLoop,
-  type Mb2LoopObserver,
-} from '../../services/mobilebackup2/index.js';
-import type { NotificationProxyClient } from '../../services/notification-proxy/index.js';
+import { runDeviceLinkLoop, type Mb2LoopObserver } from '../../services/mobilebackup2/index.js';
 import type { MuxListener } from '../../transport/index.js';
 import { sideBySide } from '../side-by-side.js';
-import { startSyncServices } from '../sync-services.js';
+import { closeSyncServices, startSyncServices, type SyncServices } from '../sync-services.js';
 import { defaultBackupRoot } from '../offline/backup-root.js';
 import { operationEvents } from '../operation-events.js';
 import { SyncLock } from '../sync-lock.js';
@@ -57,9 +51,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
 
   let device: DeviceHandle | undefined = options.device;
   const ownsDevice = !device;
-  let np: NotificationProxyClient | undefined;
-  let afc: AfcClient | undefined;
-  let mb2: MobileBackup2Client | undefined;
+  let services: SyncServices | undefined;
   let syncLock: SyncLock | undefined;
   let appsWritten = false;
   let succeeded = false;
@@ -80,16 +72,15 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     device ??= await connect(udid, { muxAddress: options.muxAddress, signal });
     const targetUdid = device.udid;
     const dev = device;
-    const services = await startSyncServices(dev, 'restore', { signal, cancel: internal, emit, log });
-    ({ np, afc, mb2 } = services);
-    const { afc: afcClient, mb2: mb2Client } = services;
+    services = await startSyncServices(dev, 'restore', { signal, cancel: internal, emit, log });
+    const { afc, mb2 } = services;
 
     // 3. The mobilebackup2 handshake and the sync lock, side by side (each waits on the device over its own
     //    connection).
     const [protocolVersion] = await sideBySide(signal, [
-      (s) => mb2Client.handshake(s),
+      (s) => mb2.handshake(s),
       async (s) => {
-        syncLock = await SyncLock.acquire(dev, afcClient, {
+        syncLock = await SyncLock.acquire(dev, afc, {
           signal: s,
           timeoutMs: options.syncLockTimeoutMs,
           onWaiting: () => phase('waiting-for-sync-lock'),
@@ -104,7 +95,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
       if (checked.applications) {
         phase('preparing-device');
         appsWritten = true; // from here on, a failure removes it
-        await writeRestoreApplications(afcClient, checked.applications, signal);
+        await writeRestoreApplications(afc, checked.applications, signal);
         applications = Object.keys(checked.applications).length;
         emit({ type: 'applications-written', path: RESTORE_APPLICATIONS_PATH, applications });
       } else {
@@ -116,7 +107,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     phase('restoring');
     const requestOptions = restoreRequestOptions(options);
     log.info({ target: targetUdid, source: checked.sourceUdid, options: redactedRequestOptions(requestOptions) }, 'Restore request');
-    await mb2Client.sendRequest('Restore', { targetIdentifier: targetUdid, sourceIdentifier: checked.sourceUdid, options: requestOptions }, signal);
+    await mb2.sendRequest('Restore', { targetIdentifier: targetUdid, sourceIdentifier: checked.sourceUdid, options: requestOptions }, signal);
     const observer: Mb2LoopObserver = {
       deviceProgress: (p) => {
         tracker.devicePercent(p);
@@ -131,7 +122,7 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
     };
     const end = await runDeviceLinkLoop(
       {
-        dl: mb2Client.dl,
+        dl: mb2.dl,
         paths: new ReadOnlyPathResolver(checked.path, checked.sourceUdid),
         volumePath: checked.path,
         observer,
@@ -215,26 +206,19 @@ export async function restore(options: RestoreOptions = {}): Promise<RestoreResu
 
   /** Undo RestoreApplications.plist on failure, unlock, close everything. Idempotent, never throws. */
   async function releaseAll(ok: boolean): Promise<void> {
-    if (!ok && appsWritten && afc) {
+    const opened = services;
+    services = undefined;
+    if (!ok && appsWritten && opened) {
       appsWritten = false;
-      const a = afc;
       await bounded(async () => {
-        if (await removeRestoreApplications(a, log)) emit({ type: 'applications-removed', path: RESTORE_APPLICATIONS_PATH });
+        if (await removeRestoreApplications(opened.afc, log)) emit({ type: 'applications-removed', path: RESTORE_APPLICATIONS_PATH });
       }, 5000);
     }
     // Like idevicebackup2: unlock and post syncDidFinish before mobilebackup2 closes (which may reboot the device).
     const lock = syncLock;
     syncLock = undefined;
     if (lock) await bounded(() => lock.release(), 5000);
-    const m = mb2;
-    mb2 = undefined;
-    if (m) await bounded(() => m.close(ok ? undefined : 'cancelled'), 3000);
-    const a = afc;
-    afc = undefined;
-    if (a) await bounded(() => a.disconnect(), 2000);
-    const n = np;
-    np = undefined;
-    if (n) await bounded(() => n.close(), 3000);
+    await closeSyncServices(opened ?? {}, ok ? undefined : 'cancelled');
     const d = ownsDevice ? device : undefined;
     device = ownsDevice ? undefined : device;
     if (d) await bounded(() => d.close(), 3000);
