@@ -258,6 +258,28 @@ export function pairOf(i: number, ours: ToolRun, theirs: ToolRun): PairResult {
   return pair;
 }
 
+/**
+ * The warm-up rounds (not counted), then the measured pairs. `round(k)` runs ours, then theirs, once; k counts the
+ * rounds from 0, warm-ups included.
+ */
+async function warmUpThenPairs(
+  ctx: RunContext,
+  spec: ScenarioSpec,
+  round: (k: number) => Promise<[ToolRun, ToolRun]>,
+): Promise<PairResult[]> {
+  for (let w = 0; w < spec.warmups; w++) {
+    ctx.log('  warm-up');
+    await round(w);
+  }
+  const pairs: PairResult[] = [];
+  for (let i = 1; i <= spec.pairs; i++) {
+    ctx.log(`  pair ${i}`);
+    const [ours, theirs] = await round(spec.warmups + i - 1);
+    pairs.push(pairOf(i, ours, theirs));
+  }
+  return pairs;
+}
+
 async function startSim(ctx: RunContext, spec: ScenarioSpec, devices: number): Promise<{ sim: BenchSimulator; dir: string }> {
   const dir = freshDir(ctx, `sim-${spec.name}-${spec.variant}`);
   const sim = await BenchSimulator.start({
@@ -307,18 +329,7 @@ async function backupScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Scen
         if (!ctx.kept?.keep(root, moved.files, moved.bytes)) dispose(root);
       }
     };
-    for (let w = 0; w < spec.warmups; w++) {
-      ctx.log('  warm-up');
-      await once('ours');
-      await once('theirs');
-    }
-    const pairs: PairResult[] = [];
-    for (let i = 1; i <= spec.pairs; i++) {
-      ctx.log(`  pair ${i}`);
-      const ours = await once('ours');
-      const theirs = await once('theirs');
-      pairs.push(pairOf(i, ours, theirs));
-    }
+    const pairs = await warmUpThenPairs(ctx, spec, async () => [await once('ours'), await once('theirs')]);
     if (split.after > 0) {
       ctx.log('  ceiling again, after the pairs');
       await measureCeilings(split.after);
@@ -362,16 +373,7 @@ async function incrementalScenario(ctx: RunContext, spec: ScenarioSpec): Promise
       }
       return [ours, theirs];
     };
-    for (let w = 0; w < spec.warmups; w++) {
-      ctx.log('  warm-up');
-      await round1(w);
-    }
-    const pairs: PairResult[] = [];
-    for (let i = 1; i <= spec.pairs; i++) {
-      ctx.log(`  pair ${i}`);
-      const [ours, theirs] = await round1(spec.warmups + i - 1);
-      pairs.push(pairOf(i, ours, theirs));
-    }
+    const pairs = await warmUpThenPairs(ctx, spec, round1);
     return summarise(spec, ctx, pairs, all, ceiling, [
       `${modify} of ${count.files} files (${round((spec.changeFraction ?? 0.01) * 100, 1)} %) changed before each measured backup; each tool backs up its own identical simulated device`,
       ...(sinkUdid !== undefined ? ['the ceiling is the sink host backing up a third identical device incrementally (it keeps only the metadata files)'] : []),
@@ -418,18 +420,7 @@ async function restoreScenario(ctx: RunContext, spec: ScenarioSpec): Promise<Sce
       all.push(r);
       return r;
     };
-    for (let w = 0; w < spec.warmups; w++) {
-      ctx.log('  warm-up');
-      await once('ours');
-      await once('theirs');
-    }
-    const pairs: PairResult[] = [];
-    for (let i = 1; i <= spec.pairs; i++) {
-      ctx.log(`  pair ${i}`);
-      const ours = await once('ours');
-      const theirs = await once('theirs');
-      pairs.push(pairOf(i, ours, theirs));
-    }
+    const pairs = await warmUpThenPairs(ctx, spec, async () => [await once('ours'), await once('theirs')]);
     if (split.after > 0) {
       ctx.log('  ceiling again, after the pairs');
       ceiling.push(...(await measureSourceCeiling(split.after)));
