@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { encodePlist } from '../../protocols/index.js';
 import { flushTree, fsyncTree, newFilesIn, syncFileSystem, type FlushIo, type FlushMethod, type StagedChanges } from '../../src/backup/fs-durable.js';
 import { backupFolders, BackupStaging } from '../../src/backup/staging.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 
 // Durability moved from one fsync per received file to one flush of the staging folder before the swap
 // (docs/backup-design.md): the flush must happen, on the staging folder, before the previous backup is replaced.
@@ -13,11 +13,9 @@ import { backupFolders, BackupStaging } from '../../src/backup/staging.js';
 const UDID = '00008120-001A2B3C4D5E0001';
 let root: string;
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'ibk-flush-'));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+const newRoot = tempDirsPerTest('ibk-flush-');
+beforeEach(() => {
+  root = newRoot();
 });
 
 async function completeBackup(dir: string, marker: string): Promise<void> {

@@ -1,21 +1,19 @@
 import { existsSync } from 'node:fs';
-import { link, mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { link, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { encodePlist } from '../../protocols/index.js';
 import { backupFolders, BackupStaging, isCompleteBackup } from '../../src/backup/staging.js';
 import { deviceSegments } from '../../src/backup/confine.js';
 import { expectRootHolds, folderSnapshot } from './backup-helpers.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 
 const UDID = '00008120-001A2B3C4D5E0001';
 let root: string;
 
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'ibk-staging-'));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+const newRoot = tempDirsPerTest('ibk-staging-');
+beforeEach(() => {
+  root = newRoot();
 });
 
 async function completeBackup(dir: string, marker: string): Promise<void> {

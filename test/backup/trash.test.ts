@@ -1,16 +1,14 @@
 import { existsSync, lstatSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { emptyTrash, trashFiles } from '../../src/backup/trash.js';
+import { tempDirsPerTest } from '../helpers/temp-dirs.js';
 
 let root: string;
-beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), 'ibackup-trash-'));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
+const newRoot = tempDirsPerTest('ibackup-trash-');
+beforeEach(() => {
+  root = newRoot();
 });
 
 async function file(name: string, bytes: number): Promise<string> {
